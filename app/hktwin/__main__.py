@@ -1,0 +1,5 @@
+"""`python -m hktwin` is the same as the `hktwin` console script."""
+
+from hktwin.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""Where the app finds its bundled resources and keeps its caches."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+APP_NAME = "hktwin"
+
+
+def resources_dir() -> Path:
+    """The installed `resources/` folder (mapped to the `hktwin.resources` package)."""
+    try:
+        root = resources.files("hktwin.resources")
+        path = Path(str(root))
+        if path.is_dir():
+            return path
+    except ModuleNotFoundError:
+        pass
+    # A source checkout that was never installed: app/hktwin/core/paths.py -> repo/resources
+    return Path(__file__).resolve().parents[3] / "resources"
+
+
+def demo_pack_dir() -> Path:
+    """The embedded approximate Hong Kong demo city."""
+    return resources_dir() / "demo_city"
+
+
+def cache_dir() -> Path:
+    """The user's cache folder for derived data (meshes); `HKTWIN_CACHE_DIR` overrides it."""
+    override = os.environ.get("HKTWIN_CACHE_DIR")
+    if override:
+        path = Path(override)
+    else:
+        from platformdirs import user_cache_dir
+
+        path = Path(user_cache_dir(APP_NAME))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,89 @@
+"""The buildings table: footprints with base and height in metres, read from any vector file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hktwin.core.errors import DataError
+from hktwin.geo.vector import read_vector
+
+
+@dataclass(frozen=True, eq=False)
+class Buildings:
+    """Column arrays, one row per building, in EPSG:2326.
+
+    `base` is the ground height at the footprint and `height` the height above it, so the roof
+    stands at `base + height` above the Hong Kong Principal Datum.
+    """
+
+    ids: np.ndarray  # int64
+    names: np.ndarray  # object (str)
+    kinds: np.ndarray  # object (str)
+    base: np.ndarray  # float32
+    height: np.ndarray  # float32
+    footprints: np.ndarray  # shapely Polygons
+    centroid_x: np.ndarray  # float64
+    centroid_y: np.ndarray  # float64
+    source: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row_of(self, building_id: int) -> int:
+        """Row index of a building id (ids are sorted at load time)."""
+        row = int(np.searchsorted(self.ids, building_id))
+        if row >= len(self.ids) or self.ids[row] != building_id:
+            raise KeyError(building_id)
+        return row
+
+    def describe(self, building_id: int) -> dict[str, object]:
+        """The attributes an inspector shows for one building."""
+        row = self.row_of(building_id)
+        return {
+            "id": int(self.ids[row]),
+            "name": str(self.names[row]) or "(unnamed)",
+            "kind": str(self.kinds[row]),
+            "height_m": float(self.height[row]),
+            "base_m": float(self.base[row]),
+            "roof_m": float(self.base[row] + self.height[row]),
+            "easting": float(self.centroid_x[row]),
+            "northing": float(self.centroid_y[row]),
+        }
+
+
+REQUIRED = ("building_id", "base", "height")
+
+
+def read_buildings(path: str | Path) -> Buildings:
+    """Read a buildings layer in the data-pack schema (`building_id`, `base`, `height`, ...)."""
+    import shapely
+
+    gdf = read_vector(path, expect="polygon")
+    missing = [c for c in REQUIRED if c not in gdf.columns]
+    if missing:
+        raise DataError(path, f"missing column(s) {', '.join(missing)}",
+                        "import the file with `hktwin data import --as buildings`",
+                        field=missing[0])
+    for column in ("base", "height"):
+        values = np.asarray(gdf[column])
+        if not np.issubdtype(values.dtype, np.number):
+            raise DataError(path, f"column '{column}' is not numeric", "store heights in metres",
+                            field=column)
+    gdf = gdf.sort_values("building_id")
+    footprints = shapely.orient_polygons(np.asarray(gdf.geometry.values), exterior_cw=False)
+    centroids = shapely.centroid(footprints)
+    n = len(gdf)
+    return Buildings(
+        ids=np.asarray(gdf["building_id"], dtype=np.int64),
+        names=np.asarray(gdf["name"] if "name" in gdf else [""] * n, dtype=object),
+        kinds=np.asarray(gdf["kind"] if "kind" in gdf else ["building"] * n, dtype=object),
+        base=np.asarray(gdf["base"], dtype=np.float32),
+        height=np.asarray(gdf["height"], dtype=np.float32),
+        footprints=footprints,
+        centroid_x=shapely.get_x(centroids),
+        centroid_y=shapely.get_y(centroids),
+        source=Path(path),
+    )

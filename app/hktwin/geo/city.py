@@ -1,0 +1,37 @@
+"""The city model: what a data pack holds once opened, in EPSG:2326."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hktwin.geo.buildings import Buildings
+from hktwin.geo.terrain import Terrain
+
+
+@dataclass(eq=False)
+class CityModel:
+    """Terrain, buildings and named vector layers of one data pack.
+
+    `origin` is the point subtracted from coordinates before they go to the GPU (float32 keeps
+    centimetres only near zero); every mesh built from this city uses it.
+    """
+
+    name: str
+    path: Path
+    terrain: Terrain
+    buildings: Buildings | None
+    vectors: dict[str, Any] = field(default_factory=dict)  # name -> GeoDataFrame
+    vector_kinds: dict[str, str] = field(default_factory=dict)  # name -> "roads" | "vector"
+    notice: str = ""
+    approximate: bool = False
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return self.terrain.bounds
+
+    @property
+    def origin(self) -> tuple[float, float]:
+        xmin, ymin, xmax, ymax = self.bounds
+        return (round((xmin + xmax) / 2, -3), round((ymin + ymax) / 2, -3))

@@ -1,0 +1,93 @@
+"""Data packs: a folder with a versioned `manifest.json` naming its layers.
+
+The embedded demo city is a pack too (`resources/demo_city`). Packs from a newer app version are
+refused with a message rather than half-read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hktwin.core.errors import DataError
+from hktwin.core.paths import demo_pack_dir
+from hktwin.core.progress import Progress, no_progress
+from hktwin.geo.buildings import read_buildings
+from hktwin.geo.city import CityModel
+from hktwin.geo.terrain import read_terrain
+from hktwin.geo.vector import read_vector
+
+PACK_FORMAT = "hktwin-pack"
+PACK_VERSION = 1
+LAYER_KINDS = ("terrain", "buildings", "roads", "vector")
+
+
+def read_manifest(pack_dir: Path) -> dict:
+    """The pack's manifest, checked for format, version and layer entries."""
+    path = pack_dir / "manifest.json"
+    if not pack_dir.is_dir():
+        raise DataError(pack_dir, "data pack not found",
+                        "give the folder of a data pack (it holds manifest.json)")
+    if not path.is_file():
+        raise DataError(path, "the folder has no manifest.json, so it is not a data pack",
+                        "build a pack with `hktwin data import` or give another folder")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(path, f"the manifest is not valid JSON ({exc})",
+                        "restore manifest.json from a backup or rebuild the pack") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
+        raise DataError(path, f"not an HK Twin data pack manifest (format must be '{PACK_FORMAT}')",
+                        "give the folder of an HK Twin data pack", field="format")
+    version = manifest.get("version")
+    if not isinstance(version, int):
+        raise DataError(path, "the manifest version is missing or not an integer",
+                        "rebuild the pack", field="version")
+    if version > PACK_VERSION:
+        raise DataError(path, f"the pack is format version {version}; this HK Twin reads up to "
+                        f"{PACK_VERSION}", "update HK Twin to open it", field="version")
+    layers = manifest.get("layers")
+    if not isinstance(layers, dict) or not layers:
+        raise DataError(path, "the manifest lists no layers", "rebuild the pack", field="layers")
+    for name, entry in layers.items():
+        if not isinstance(entry, dict) or "path" not in entry or entry.get("kind") not in LAYER_KINDS:
+            raise DataError(path, f"layer '{name}' needs a 'path' and a 'kind' in {LAYER_KINDS}",
+                            "fix the entry or rebuild the pack", field=f"layers.{name}")
+    terrains = [n for n, e in layers.items() if e["kind"] == "terrain"]
+    if len(terrains) != 1:
+        raise DataError(path, "a pack needs exactly one terrain layer",
+                        "import a DTM with `hktwin data import --as terrain`", field="layers")
+    return manifest
+
+
+def open_pack(path: str | Path | None = None, progress: Progress = no_progress) -> CityModel:
+    """Read a pack into a `CityModel` (the embedded demo city when `path` is None)."""
+    pack_dir = Path(path) if path is not None else demo_pack_dir()
+    manifest = read_manifest(pack_dir)
+    layers = manifest["layers"]
+    n = len(layers)
+    terrain = buildings = None
+    vectors, kinds = {}, {}
+    for i, (name, entry) in enumerate(layers.items()):
+        progress(i / n, f"Reading {name}")
+        file = pack_dir / entry["path"]
+        kind = entry["kind"]
+        if kind == "terrain":
+            terrain = read_terrain(file)
+        elif kind == "buildings":
+            buildings = read_buildings(file)
+        else:
+            vectors[name] = read_vector(file)
+            kinds[name] = kind
+    progress(1.0, "Pack read")
+    assert terrain is not None  # read_manifest guarantees one terrain layer
+    return CityModel(
+        name=str(manifest.get("name", pack_dir.name)),
+        path=pack_dir,
+        terrain=terrain,
+        buildings=buildings,
+        vectors=vectors,
+        vector_kinds=kinds,
+        notice=str(manifest.get("notice", "")),
+        approximate=bool(manifest.get("approximate", False)),
+    )

@@ -1,0 +1,81 @@
+"""Render the city to an image with no window: vispy's EGL backend (surfaceless Mesa or a GPU),
+or an X server when EGL is missing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hktwin.core.progress import Progress, no_progress, sub_progress
+
+DEFAULT_SIZE = (1280, 800)
+
+
+def select_headless_backend() -> str:
+    """Choose and activate the vispy backend for offscreen rendering; returns its name."""
+    import vispy
+    from vispy.app import _default_app
+
+    if _default_app.default_app is not None:  # a window already runs: render with its backend
+        return _default_app.default_app.backend_name
+    os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+    try:
+        vispy.use("egl")
+        return "egl"
+    except Exception as egl_error:
+        if not os.environ.get("DISPLAY"):
+            raise RuntimeError(
+                f"cannot render offscreen: EGL is unavailable ({egl_error}) and no DISPLAY is set;"
+                " install libegl1 and libgl1-mesa-dri, or run under Xvfb"
+            ) from egl_error
+        vispy.use("pyside6")
+        return "pyside6"
+
+
+@dataclass
+class Snapshot:
+    """An RGBA image of the city and the canvas it was drawn on (for projecting points)."""
+
+    image: np.ndarray
+    canvas: object
+    frame_ms: float
+
+
+def render_city(
+    pack: str | Path | None = None,
+    view: str = "harbour",
+    size: tuple[int, int] = DEFAULT_SIZE,
+    progress: Progress = no_progress,
+    cache: Path | None | bool = True,
+) -> Snapshot:
+    """Load a pack and draw it from a named view; the same scene the window shows."""
+    from hktwin.model.loading import load_city
+    from hktwin.model.twin import Twin
+
+    select_headless_backend()
+    from hktwin.render.scene import CityCanvas
+
+    loaded = load_city(pack, progress=sub_progress(progress, 0.0, 0.85), cache=cache)
+    twin = Twin(city=loaded.city)
+    twin.go_to(view)
+    twin.layers.extend(loaded.layers)
+    progress(0.9, "Rendering")
+    canvas = CityCanvas(twin, size=size, show=False)
+    if loaded.city.approximate:
+        canvas.set_notice(f"HK Twin · {loaded.city.name}: approximate, not for planning")
+    image = canvas.render()
+    progress(1.0, "Rendered")
+    return Snapshot(image=image, canvas=canvas, frame_ms=canvas.last_frame_ms)
+
+
+def write_png(path: str | Path, image: np.ndarray) -> None:
+    """Write an RGBA array as PNG, atomically."""
+    from vispy.io import write_png as _write_png
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _write_png(str(tmp), image)
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""Qt widgets: the main window, layer panel, inspector, status bar and the background loader."""

@@ -1,0 +1,290 @@
+"""The main window: the 3D canvas in the centre, layer panel and inspector docked beside it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QWidget,
+)
+from superqt.utils import qthrottled
+
+from hktwin import __version__
+from hktwin.geo.crs import to_wgs84
+from hktwin.model import camera as cam
+from hktwin.model.camera import VIEW_NAMES, CameraPose, named_views
+from hktwin.model.loading import LoadedCity
+from hktwin.model.twin import Twin
+from hktwin.render.scene import CityCanvas
+from hktwin.ui.inspector import QtInspector
+from hktwin.ui.layer_panel import QtLayerPanel
+from hktwin.ui.loader import CityLoader
+
+FLIGHT_SECONDS = 1.2
+CLICK_TOLERANCE_PX = 4
+
+
+class CameraFlight:
+    """Animates the twin's camera from its pose to a target pose over a short time."""
+
+    def __init__(self, twin: Twin) -> None:
+        self.twin = twin
+        self.timer = QTimer()
+        self.timer.setInterval(16)
+        self.timer.timeout.connect(self._step)
+        self._start: CameraPose | None = None
+        self._target: CameraPose | None = None
+        self._t0 = 0.0
+
+    def fly_to(self, target: CameraPose) -> None:
+        self._start, self._target, self._t0 = self.twin.camera, target, time.monotonic()
+        self.timer.start()
+
+    @property
+    def active(self) -> bool:
+        return self.timer.isActive()
+
+    def _step(self) -> None:
+        t = min((time.monotonic() - self._t0) / FLIGHT_SECONDS, 1.0)
+        self.twin.camera = cam.interpolate(self._start, self._target, t)
+        if t >= 1.0:
+            self.timer.stop()
+
+
+class MainWindow(QMainWindow):
+    """HK Twin's window. Loading runs on a worker thread; the window responds from the start."""
+
+    def __init__(self, twin: Twin | None = None, initial_view: str = "harbour") -> None:
+        super().__init__()
+        self.twin = twin or Twin()
+        self.initial_view = initial_view
+        self.setWindowTitle("HK Twin")
+        self.resize(1440, 900)
+        self.canvas = CityCanvas(self.twin, size=(1100, 800), app="pyside6", show=False)
+        self.canvas.native.setObjectName("cityCanvas")
+        self.canvas.native.setMinimumSize(320, 240)
+        self.setCentralWidget(self.canvas.native)
+        self.flight = CameraFlight(self.twin)
+        self.loader: CityLoader | None = None
+        self._press_pos: tuple[float, float] | None = None
+
+        self.layer_panel = QtLayerPanel(self.twin.layers)
+        self.inspector = QtInspector(self.twin)
+        self._dock("Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._build_status_bar()
+        self._build_menus()
+
+        self.canvas.events.mouse_move.connect(self._on_mouse_move)
+        self.canvas.events.mouse_press.connect(self._on_mouse_press)
+        self.canvas.events.mouse_release.connect(self._on_mouse_release)
+        self.canvas.events.draw.connect(self._on_frame, position="last")
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # -- status bar --------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.cursor_label = QLabel("Move over the map to read positions")
+        self.cursor_label.setObjectName("cursorLabel")
+        self.frame_label = QLabel("frame: -")
+        self.frame_label.setObjectName("frameLabel")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(260)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.notice_label = QLabel("")
+        self.notice_label.setObjectName("noticeLabel")
+        self.notice_label.setStyleSheet("color: #666;")
+        bar.addWidget(self.cursor_label, 1)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.notice_label)
+        bar.addPermanentWidget(self.frame_label)
+
+    def _on_frame(self, event: object) -> None:
+        self.frame_label.setText(
+            f"frame: {self.canvas.last_frame_ms:.0f} ms · {self.canvas.city_scene.n_faces:,} tris"
+        )
+
+    # -- menus and shortcuts -----------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None):
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work while the canvas has focus too
+        return action
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file = menus.addMenu("&File")
+        self._action(file, "&Open Data Pack...", self.choose_pack, QKeySequence.StandardKey.Open)
+        self._action(file, "Save &Snapshot...", self.save_snapshot, "Ctrl+Shift+S")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        view = menus.addMenu("&View")
+        self._action(view, "&Home (Victoria Harbour)", lambda: self.fly_to("harbour"), "H")
+        for i, name in enumerate(VIEW_NAMES, start=1):
+            self._action(view, f"{name.capitalize()} view", lambda _=False, n=name: self.fly_to(n),
+                         str(i))
+        view.addSeparator()
+        moves = (
+            ("Pan left", "Left", lambda p: cam.pan(p, -0.15, 0)),
+            ("Pan right", "Right", lambda p: cam.pan(p, 0.15, 0)),
+            ("Pan forward", "Up", lambda p: cam.pan(p, 0, 0.15)),
+            ("Pan back", "Down", lambda p: cam.pan(p, 0, -0.15)),
+            ("Zoom in", "+", lambda p: cam.zoom(p, 0.8)),
+            ("Zoom in", "=", lambda p: cam.zoom(p, 0.8)),
+            ("Zoom out", "-", lambda p: cam.zoom(p, 1.25)),
+            ("Turn left", "Q", lambda p: cam.orbit(p, -10)),
+            ("Turn right", "E", lambda p: cam.orbit(p, 10)),
+            ("Tilt up", "PgUp", lambda p: cam.orbit(p, 0, 5)),
+            ("Tilt down", "PgDown", lambda p: cam.orbit(p, 0, -5)),
+        )
+        for text, key, move in moves:
+            self._action(view, f"{text}\t{key}", lambda _=False, m=move: self._move_camera(m), key)
+        view.addSeparator()
+        self._action(view, "&Full Screen", self.toggle_full_screen, QKeySequence.StandardKey.FullScreen)
+
+        help_menu = menus.addMenu("&Help")
+        self._action(help_menu, "&About HK Twin", self.about)
+
+    def _move_camera(self, move) -> None:
+        self.flight.timer.stop()
+        self.twin.camera = move(self.twin.camera)
+
+    def fly_to(self, view: str) -> None:
+        self.flight.fly_to(named_views()[view])
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    # -- loading -----------------------------------------------------------------------------
+    def load_pack(self, pack: Path | None) -> None:
+        """Load a pack (the demo city when None) in the background, replacing the current one."""
+        if self.loader is not None and self.loader.isRunning():
+            return
+        self.progress.setValue(0)
+        self.progress.show()
+        self.loader = CityLoader(pack, self)
+        self.loader.progress.connect(self._on_progress)
+        self.loader.loaded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_failed)
+        self.loader.start()
+
+    def choose_pack(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open an HK Twin data pack")
+        if folder:
+            self.load_pack(Path(folder))
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.progress.setFormat(f"{message} %p%")
+
+    def _on_loaded(self, loaded: LoadedCity) -> None:
+        self.twin.selection = None
+        self.twin.layers.clear()
+        self.twin.city = loaded.city
+        self.twin.go_to(self.initial_view)
+        self.twin.layers.extend(loaded.layers)
+        notice = ""
+        if loaded.city.approximate:
+            notice = "Approximate demo city · import official data for planning (see README)"
+        self.notice_label.setText(notice)
+        self.canvas.set_notice(f"HK Twin · {loaded.city.name}" if loaded.city.approximate else "")
+        self.setWindowTitle(f"HK Twin - {loaded.city.name}")
+        self.progress.hide()
+        self.statusBar().showMessage(
+            f"Loaded {loaded.city.name}" + (" (meshes from cache)" if loaded.meshes_from_cache
+                                            else ""), 5000)
+
+    def _on_failed(self, message: str) -> None:
+        self.progress.hide()
+        QMessageBox.warning(self, "Cannot open the data pack", message)
+        self.statusBar().showMessage(f"Loading failed: {message}")
+
+    # -- mouse: position readout and picking ---------------------------------------------------
+    @qthrottled(timeout=40)
+    def _on_mouse_move(self, event) -> None:
+        if self.twin.city is None or event.pos is None:
+            return
+        ground = self.canvas.city_scene.ground_at(tuple(event.pos[:2]))
+        if ground is None:
+            self.cursor_label.setText("Sky")
+            return
+        x, y, z = ground
+        lon, lat = to_wgs84(x, y)
+        self.cursor_label.setText(
+            f"HK1980 E {x:,.1f} N {y:,.1f}  ·  WGS84 {float(lat):.5f}°N "
+            f"{float(lon):.5f}°E  ·  ground {z:,.1f} m"
+        )
+
+    def _on_mouse_press(self, event) -> None:
+        self._press_pos = tuple(event.pos[:2])
+
+    def _on_mouse_release(self, event) -> None:
+        if self._press_pos is None or event.button != 1:
+            return
+        dx = event.pos[0] - self._press_pos[0]
+        dy = event.pos[1] - self._press_pos[1]
+        self._press_pos = None
+        if dx * dx + dy * dy <= CLICK_TOLERANCE_PX**2:
+            self.pick_at((event.pos[0], event.pos[1]))
+
+    def pick_at(self, pos: tuple[float, float]) -> None:
+        """Select the building under a canvas pixel, or clear the selection."""
+        hit = self.canvas.city_scene.pick(pos)
+        for layer in self.twin.layers:
+            if hasattr(layer, "selected") and (hit is None or layer is not hit[0]):
+                layer.selected = None
+        if hit is None:
+            self.twin.selection = None
+            return
+        layer, building_id = hit
+        info = layer.buildings.describe(building_id)
+        lon, lat = to_wgs84(info["easting"], info["northing"])
+        info.update(lon=float(lon), lat=float(lat))
+        layer.selected = building_id
+        self.twin.selection = info
+        self.statusBar().showMessage(f"Selected {info['name']}", 4000)
+
+    # -- other actions -----------------------------------------------------------------------
+    def save_snapshot(self) -> None:
+        from hktwin.render.snapshot import write_png
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "hktwin.png", "PNG (*.png)")
+        if path:
+            write_png(path, self.canvas.render())
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "About HK Twin",
+            f"<b>HK Twin {__version__}</b><p>A 3D digital twin of Hong Kong for planning 5G small "
+            "cells, AR anchors and sensors.</p><p>The bundled city is an <i>approximate demo</i> "
+            "built from public facts (GSHHG coastline, published summit and tower heights, a "
+            "generated building stock). Import official Lands Department data for planning.</p>",
+        )
+
+    def closeEvent(self, event) -> None:
+        if self.loader is not None and self.loader.isRunning():
+            self.loader.wait(10_000)
+        self.flight.timer.stop()
+        super().closeEvent(event)
