@@ -48,6 +48,7 @@ class QtLayerPanel(QWidget):
                        layers.events.reordered, layers.events.changed):
             signal.connect(self._rebuild)
         self._watched: list[Layer] = []
+        self._current: Layer | None = None  # kept by identity: rows shift when layers move
         self._rebuild()
 
     # Row r shows layer len-1-r: the top of the list is drawn last (on top).
@@ -59,7 +60,7 @@ class QtLayerPanel(QWidget):
         return self._layer_at(self.list.currentRow())
 
     def _rebuild(self, *_: object) -> None:
-        current = self.current_layer()
+        current = self._current
         for layer in self._watched:
             layer.events.visible.disconnect(self._sync_item)
             layer.events.opacity.disconnect(self._sync_slider)
@@ -97,6 +98,7 @@ class QtLayerPanel(QWidget):
 
     def _on_current_changed(self, row: int) -> None:
         layer = self._layer_at(row)
+        self._current = layer
         self.opacity.setEnabled(layer is not None)
         self.up.setEnabled(row > 0)
         self.down.setEnabled(0 <= row < self.list.count() - 1)

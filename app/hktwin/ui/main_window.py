@@ -216,8 +216,13 @@ class MainWindow(QMainWindow):
                                             else ""), 5000)
 
     def _on_failed(self, message: str) -> None:
+        """Tell the user without blocking; whatever was open stays open."""
         self.progress.hide()
-        QMessageBox.warning(self, "Cannot open the data pack", message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the data pack", message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("loadErrorBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
         self.statusBar().showMessage(f"Loading failed: {message}")
 
     # -- mouse: position readout and picking ---------------------------------------------------

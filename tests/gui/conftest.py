@@ -1,0 +1,53 @@
+"""GUI tests: a real window with a vispy canvas under Xvfb (pytest-xvfb starts it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+if not os.environ.get("DISPLAY") and shutil.which("Xvfb") is None:
+    pytest.exit("GUI tests need Xvfb (apt-get install xvfb) or a DISPLAY; "
+                "run `bash packaging/setup-env.sh` first", returncode=3)
+
+import vispy  # noqa: E402
+
+vispy.use("pyside6")
+
+
+@pytest.fixture
+def window(qtbot):
+    """An empty main window, shown; closed after the test."""
+    from hktwin.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def load(qtbot):
+    """Load a pack (None: the demo city) into a window and wait until its layers are shown."""
+
+    def _load(win, pack=None, timeout_ms: int = 120_000):
+        win.load_pack(pack)
+        qtbot.waitUntil(lambda: len(win.twin.layers) > 0 and not win.loader.isRunning(),
+                        timeout=timeout_ms)
+        qtbot.wait(50)  # let the first frame draw
+        return win
+
+    return _load
+
+
+def render(win):
+    """The canvas as an RGBA array, drawn now."""
+    return win.canvas.render()
+
+
+def pixel(image, xy):
+    x, y = (int(round(v)) for v in xy)
+    return image[y, x, :3].astype(int)

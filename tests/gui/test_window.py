@@ -1,0 +1,127 @@
+"""The window opens, loads in the background, toggles layers, picks buildings, flies views."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from conftest import pixel, render
+from hktwin.model.camera import named_views
+
+
+def building_roof(win, name):
+    """EPSG:2326 roof centre of a named building in the window's city."""
+    b = win.twin.city.buildings
+    row = int(np.flatnonzero(b.names == name)[0])
+    return np.array([[b.centroid_x[row], b.centroid_y[row], b.base[row] + b.height[row]]])
+
+
+def test_loading_runs_in_the_background_with_progress(qtbot, window, tiny_pack):
+    ticks = []
+    timer_id = window.startTimer(5)
+    window.timerEvent = lambda event: ticks.append(window.progress.isVisible())
+    window.load_pack(tiny_pack)
+    assert window.progress.isVisible()
+    qtbot.waitUntil(lambda: len(window.twin.layers) == 4, timeout=60_000)
+    window.killTimer(timer_id)
+    assert any(ticks), "the event loop kept running (and showed progress) while loading"
+    assert not window.progress.isVisible()
+    assert window.twin.city.name == "Tiny test island"
+
+
+def test_layer_panel_toggles_visibility_and_the_picture_changes(qtbot, window, load, tiny_pack):
+    load(window, tiny_pack)
+    roof = building_roof(window, "Tower 36")
+    xy = window.canvas.city_scene.project(roof)[0]
+    before = pixel(render(window), xy)
+    panel = window.layer_panel
+    row = [panel.list.item(r).text() for r in range(panel.list.count())].index("Buildings")
+    item = panel.list.item(row)
+    rect = panel.list.visualItemRect(item)
+    # Click the check box at the left of the row.
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(rect.left() + 10, rect.center().y()))
+    assert window.twin.layers.get("Buildings").visible is False
+    after = pixel(render(window), xy)
+    assert np.abs(before - after).sum() > 30, (before, after)
+    window.twin.layers.get("Buildings").visible = True
+    assert item.checkState() == Qt.CheckState.Checked  # model -> widget too
+
+
+def test_opacity_slider_and_order_buttons_drive_the_model(window, load, tiny_pack):
+    load(window, tiny_pack)
+    panel = window.layer_panel
+    panel.list.setCurrentRow(0)  # top-most: Buildings
+    panel.opacity.setValue(40)
+    assert window.twin.layers.get("Buildings").opacity == 0.4
+    panel.down.click()
+    assert window.twin.layers.names()[-2:] == ["Buildings", "Roads"]
+    assert panel.current_layer().name == "Buildings"
+    panel.up.click()
+    assert window.twin.layers.names()[-1] == "Buildings"
+
+
+def test_clicking_a_building_shows_it_in_the_inspector(qtbot, window, load, tiny_pack):
+    load(window, tiny_pack)
+    window.twin.camera = named_views()["harbour"].moved(
+        center=(833_000.0, 816_700.0, 0.0), distance=2500.0, azimuth=180.0, elevation=35.0)
+    qtbot.wait(50)
+    x, y = window.canvas.city_scene.project(building_roof(window, "Tower 33"))[0]
+    qtbot.mouseClick(window.canvas.native, Qt.MouseButton.LeftButton, pos=QPoint(int(x), int(y)))
+    qtbot.waitUntil(lambda: window.twin.selection is not None, timeout=5000)
+    assert window.inspector.values["name"].text() == "Tower 33"
+    assert window.inspector.values["height_m"].text().endswith(" m")
+    layer = window.twin.layers.get("Buildings")
+    assert layer.selected == window.twin.selection["id"]
+    # Clicking the open sea clears it.
+    sea = window.canvas.city_scene.project(np.array([[834_000.0, 817_900.0, 0.0]]))[0]
+    qtbot.mouseClick(window.canvas.native, Qt.MouseButton.LeftButton,
+                     pos=QPoint(int(sea[0]), int(sea[1])))
+    assert window.twin.selection is None and layer.selected is None
+
+
+def test_status_bar_reads_the_ground_under_the_cursor(qtbot, window, load, tiny_pack):
+    load(window, tiny_pack)
+    from tests_helpers_gui import move_mouse
+
+    hill = np.array([[834_600.0, 816_000.0, 400.0]])
+    x, y = window.canvas.city_scene.project(hill)[0]
+    move_mouse(qtbot, window.canvas.native, int(x), int(y))
+    qtbot.waitUntil(lambda: "ground" in window.cursor_label.text(), timeout=5000)
+    text = window.cursor_label.text()
+    assert "HK1980 E 834," in text and "22.2" in text and "114.1" in text
+    height = float(text.split("ground ")[1].split(" m")[0].replace(",", ""))
+    assert 300 < height < 410
+
+
+def test_number_keys_fly_to_named_views(qtbot, window, load, tiny_pack):
+    load(window, tiny_pack)
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    window.canvas.native.setFocus()
+    qtbot.keyClick(window.canvas.native, Qt.Key.Key_4)
+    assert window.flight.active
+    qtbot.waitUntil(lambda: not window.flight.active, timeout=5000)
+    target = named_views()["territory"]
+    assert window.twin.camera.distance == pytest.approx(target.distance)
+    assert window.twin.camera.center == pytest.approx(target.center)
+
+
+def test_a_broken_pack_is_reported_and_the_window_keeps_its_city(qtbot, window, load, tiny_pack,
+                                                                  tmp_path):
+    load(window, tiny_pack)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text(json.dumps({"format": "hktwin-pack", "version": 7,
+                                                      "layers": {}}))
+    window.load_pack(broken)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "loadErrorBox") is not None,
+                    timeout=10_000)
+    box = window.findChild(QMessageBox, "loadErrorBox")
+    assert "manifest.json" in box.text() and "update HK Twin" in box.text()
+    box.close()
+    assert window.twin.city.name == "Tiny test island" and len(window.twin.layers) == 4
