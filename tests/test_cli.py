@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from hktwin import __version__
 
 

@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-
 from hktwin.core.errors import DataError
 from hktwin.geo import open_pack
 from hktwin.geo.pack import read_manifest
@@ -48,17 +47,17 @@ def test_bad_manifests_are_refused_with_the_field(tiny_pack, tmp_path, changes, 
 
 
 def test_missing_and_unreadable_packs(tmp_path):
-    with pytest.raises(DataError, match="data pack not found"):
+    with pytest.raises(DataError, match=r"data pack not found"):
         read_manifest(tmp_path / "nowhere")
-    with pytest.raises(DataError, match="no manifest.json"):
+    with pytest.raises(DataError, match=r"no manifest\.json"):
         read_manifest(tmp_path)
     (tmp_path / "manifest.json").write_text("{not json")
-    with pytest.raises(DataError, match="not valid JSON"):
+    with pytest.raises(DataError, match=r"not valid JSON"):
         read_manifest(tmp_path)
 
 
 def test_a_broken_layer_file_names_the_file(tiny_pack, tmp_path):
     folder = manifest_copy(tiny_pack, tmp_path)
     (folder / "buildings.parquet").write_bytes(b"PAR1 truncated")
-    with pytest.raises(DataError, match="buildings.parquet"):
+    with pytest.raises(DataError, match=r"buildings\.parquet"):
         open_pack(folder)

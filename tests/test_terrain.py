@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
 import rasterio
-from rasterio.transform import from_origin
-
 from hktwin.core.errors import DataError
 from hktwin.geo.terrain import Terrain, read_terrain
 from hktwin.geo.terrain_mesh import choose_step, terrain_mesh
+from rasterio.transform import from_origin
 
 
 def plane(rows=40, cols=50, cell=10.0, x0=830_000.0, y0=820_000.0) -> Terrain:
@@ -72,7 +71,7 @@ def test_truncated_geotiff_is_reported(tmp_path):
     write_tif(path, np.random.default_rng(0).random((300, 300)))
     cut = tmp_path / "cut.tif"
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(DataError, match="cut.tif"):
+    with pytest.raises(DataError, match=r"cut\.tif"):
         read_terrain(cut)
 
 

@@ -11,7 +11,7 @@ if not os.environ.get("DISPLAY") and shutil.which("Xvfb") is None:
     pytest.exit("GUI tests need Xvfb (apt-get install xvfb) or a DISPLAY; "
                 "run `bash packaging/setup-env.sh` first", returncode=3)
 
-import vispy  # noqa: E402
+import vispy
 
 vispy.use("pyside6")
 
@@ -49,5 +49,5 @@ def render(win):
 
 
 def pixel(image, xy):
-    x, y = (int(round(v)) for v in xy)
+    x, y = (round(v) for v in xy)
     return image[y, x, :3].astype(int)

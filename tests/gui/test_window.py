@@ -6,11 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMessageBox
-
 from conftest import pixel, render
 from hktwin.model.camera import named_views
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
 
 
 def building_roof(win, name):

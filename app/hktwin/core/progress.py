@@ -48,7 +48,7 @@ class TerminalProgress:
             if fraction < 1.0 and now - self._last_draw < 0.05:
                 return
             self._last_draw = now
-            filled = int(round(fraction * self.width))
+            filled = round(fraction * self.width)
             bar = "#" * filled + "-" * (self.width - filled)
             self.stream.write(f"\r[{bar}] {fraction:4.0%} {message[:60]:<60}")
             if fraction >= 1.0:

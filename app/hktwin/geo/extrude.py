@@ -75,7 +75,8 @@ def _walls(parts, part_of, base, top, owner, ox, oy) -> MeshArrays:
     outward = np.stack([d[:, 1] / length, -d[:, 0] / length, np.zeros(n_edges)], axis=1)
     normals = np.repeat(outward, 4, axis=0).astype(np.float32)
     first = (np.arange(n_edges, dtype=np.uint32) * 4)[:, None]
-    faces = np.concatenate([first + [0, 1, 2], first + [0, 2, 3]], axis=1).reshape(-1, 3)
+    quad = np.array([0, 1, 2, 0, 2, 3], np.uint32)  # two triangles per wall quad
+    faces = (first + quad).reshape(-1, 3)
     face_owner = np.repeat(owner[building], 2)
     return MeshArrays(vertices, faces.astype(np.uint32), normals, face_owner)
 

@@ -50,7 +50,8 @@ def read_manifest(pack_dir: Path) -> dict:
     if not isinstance(layers, dict) or not layers:
         raise DataError(path, "the manifest lists no layers", "rebuild the pack", field="layers")
     for name, entry in layers.items():
-        if not isinstance(entry, dict) or "path" not in entry or entry.get("kind") not in LAYER_KINDS:
+        valid = isinstance(entry, dict) and "path" in entry and entry.get("kind") in LAYER_KINDS
+        if not valid:
             raise DataError(path, f"layer '{name}' needs a 'path' and a 'kind' in {LAYER_KINDS}",
                             "fix the entry or rebuild the pack", field=f"layers.{name}")
     terrains = [n for n, e in layers.items() if e["kind"] == "terrain"]

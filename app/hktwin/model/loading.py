@@ -36,7 +36,7 @@ class LoadedCity:
 def load_city(
     pack: str | Path | None = None,
     progress: Progress = no_progress,
-    cache: Path | None | bool = True,
+    cache: Path | bool | None = True,
     terrain_max_vertices: int = TERRAIN_MAX_VERTICES,
 ) -> LoadedCity:
     """Read a pack (the demo city when None) and build its layers: terrain, sea, lines, buildings.

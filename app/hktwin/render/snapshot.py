@@ -49,7 +49,7 @@ def render_city(
     view: str = "harbour",
     size: tuple[int, int] = DEFAULT_SIZE,
     progress: Progress = no_progress,
-    cache: Path | None | bool = True,
+    cache: Path | bool | None = True,
 ) -> Snapshot:
     """Load a pack and draw it from a named view; the same scene the window shows."""
     from hktwin.model.loading import load_city

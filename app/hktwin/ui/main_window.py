@@ -161,7 +161,8 @@ class MainWindow(QMainWindow):
         for text, key, move in moves:
             self._action(view, f"{text}\t{key}", lambda _=False, m=move: self._move_camera(m), key)
         view.addSeparator()
-        self._action(view, "&Full Screen", self.toggle_full_screen, QKeySequence.StandardKey.FullScreen)
+        self._action(view, "&Full Screen", self.toggle_full_screen,
+                     QKeySequence.StandardKey.FullScreen)
 
         help_menu = menus.addMenu("&Help")
         self._action(help_menu, "&About HK Twin", self.about)
