@@ -22,6 +22,7 @@ from hktwin import __version__
 from hktwin.geo.crs import to_wgs84
 from hktwin.model import camera as cam
 from hktwin.model.camera import VIEW_NAMES, CameraPose, named_views
+from hktwin.model.layers import BuildingsLayer
 from hktwin.model.loading import LoadedCity
 from hktwin.model.twin import Twin
 from hktwin.render.scene import CityCanvas
@@ -258,7 +259,7 @@ class MainWindow(QMainWindow):
         """Select the building under a canvas pixel, or clear the selection."""
         hit = self.canvas.city_scene.pick(pos)
         for layer in self.twin.layers:
-            if hasattr(layer, "selected") and (hit is None or layer is not hit[0]):
+            if isinstance(layer, BuildingsLayer) and (hit is None or layer is not hit[0]):
                 layer.selected = None
         if hit is None:
             self.twin.selection = None

@@ -1,0 +1,38 @@
+"""The registry of feed sources by name; modules are imported only when a source is used."""
+
+from __future__ import annotations
+
+import importlib
+
+from hktwin.feeds.base import FeedSource
+
+# name -> module defining SOURCES: dict[str, FeedSource]
+_MODULES = {
+    "td-speed": "hktwin.feeds.td_speed",
+    "td-speedmap": "hktwin.feeds.td_speedmap",
+    "td-journey": "hktwin.feeds.td_journey",
+    "hko-rhrread": "hktwin.feeds.hko",
+    "hko-fnd": "hktwin.feeds.hko",
+    "aqhi": "hktwin.feeds.aqhi",
+}
+_EXTRA: dict[str, FeedSource] = {}
+
+SOURCE_NAMES: tuple[str, ...] = tuple(_MODULES)
+
+
+def register_source(source: FeedSource) -> None:
+    """Add a source (a plugin's, or a test's) under its name."""
+    _EXTRA[source.name] = source
+
+
+def source_names() -> list[str]:
+    return [*SOURCE_NAMES, *(n for n in _EXTRA if n not in _MODULES)]
+
+
+def get_source(name: str) -> FeedSource:
+    """The source called `name`; KeyError naming the known ones otherwise."""
+    if name in _EXTRA:
+        return _EXTRA[name]
+    if name not in _MODULES:
+        raise KeyError(f"unknown feed source '{name}'; known: {', '.join(source_names())}")
+    return importlib.import_module(_MODULES[name]).SOURCES[name]
