@@ -13,6 +13,7 @@ _MODULES = {
     "td-journey": "hktwin.feeds.td_journey",
     "hko-rhrread": "hktwin.feeds.hko",
     "hko-fnd": "hktwin.feeds.hko",
+    "hko-warnsum": "hktwin.feeds.hko",
     "aqhi": "hktwin.feeds.aqhi",
 }
 _EXTRA: dict[str, FeedSource] = {}
