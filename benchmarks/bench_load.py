@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 from _common import paired, save
-
 from hktwin.model.loading import load_city
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from psygnal import evented
-from vispy import scene
-
-from conftest import pixel, render
+from conftest import look_at_tiny_island, pixel, render
 from hktwin.model.layers import Layer
 from hktwin.render.adapters import VisualAdapter, register_adapter
+from psygnal import evented
+from vispy import scene
 
 
 @evented
@@ -46,6 +45,7 @@ register_adapter(MarkersLayer, MarkersAdapter)
 
 def test_a_new_layer_type_is_drawn_listed_and_closed(qtbot, window, load, tiny_pack):
     load(window, tiny_pack)
+    look_at_tiny_island(window)
     twin = window.twin
     target = np.array([[834_000.0, 816_400.0, 500.0]])  # above the hill
     local = (target - [*twin.origin, 0.0]).astype(np.float32)

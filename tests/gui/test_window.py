@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import pixel, render
+from conftest import look_at_tiny_island, pixel, render
 from hktwin.model.camera import named_views
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
@@ -19,21 +19,35 @@ def building_roof(win, name):
     return np.array([[b.centroid_x[row], b.centroid_y[row], b.base[row] + b.height[row]]])
 
 
-def test_loading_runs_in_the_background_with_progress(qtbot, window, tiny_pack):
+def test_loading_runs_in_the_background_with_progress(qtbot, window, tiny_pack, monkeypatch):
+    import time
+
+    import hktwin.ui.loader as loader_module
+
+    real_load = loader_module.load_city
+
+    def slow_load(*args, **kwargs):  # a big pack: the worker is busy for a while
+        result = real_load(*args, **kwargs)
+        time.sleep(0.5)
+        return result
+
+    monkeypatch.setattr(loader_module, "load_city", slow_load)
     ticks = []
-    timer_id = window.startTimer(5)
-    window.timerEvent = lambda event: ticks.append(window.progress.isVisible())
     window.load_pack(tiny_pack)
     assert window.progress.isVisible()
+    timer_id = window.startTimer(20)
+    window.timerEvent = lambda event: ticks.append(window.progress.isVisible())
     qtbot.waitUntil(lambda: len(window.twin.layers) == 4, timeout=60_000)
     window.killTimer(timer_id)
-    assert any(ticks), "the event loop kept running (and showed progress) while loading"
+    assert sum(ticks) >= 5, "the event loop must keep running (showing progress) while loading"
+    assert window.progress.value() > 0
     assert not window.progress.isVisible()
     assert window.twin.city.name == "Tiny test island"
 
 
 def test_layer_panel_toggles_visibility_and_the_picture_changes(qtbot, window, load, tiny_pack):
     load(window, tiny_pack)
+    look_at_tiny_island(window)
     roof = building_roof(window, "Tower 36")
     xy = window.canvas.city_scene.project(roof)[0]
     before = pixel(render(window), xy)
@@ -85,6 +99,7 @@ def test_clicking_a_building_shows_it_in_the_inspector(qtbot, window, load, tiny
 
 def test_status_bar_reads_the_ground_under_the_cursor(qtbot, window, load, tiny_pack):
     load(window, tiny_pack)
+    look_at_tiny_island(window)
     from tests_helpers_gui import move_mouse
 
     hill = np.array([[834_600.0, 816_000.0, 400.0]])

@@ -62,10 +62,10 @@ def _ground_gap(a: CameraPose, b: CameraPose) -> float:
 # Named views: (longitude, latitude of the point looked at, height there, distance, azimuth,
 # elevation). Positions from public maps; tuned by looking at snapshots.
 _VIEWS_WGS84 = {
-    "harbour": (114.168, 22.287, 0.0, 6500.0, 250.0, 22.0),
+    "harbour": (114.175, 22.295, 0.0, 8000.0, 80.0, 20.0),
     "kowloon": (114.176, 22.318, 0.0, 7000.0, 340.0, 30.0),
     "island": (114.180, 22.272, 0.0, 8000.0, 160.0, 30.0),
-    "territory": (114.13, 22.36, 0.0, 70000.0, 0.0, 48.0),
+    "territory": (114.14, 22.35, 0.0, 60000.0, 0.0, 55.0),
 }
 
 VIEW_NAMES: tuple[str, ...] = tuple(_VIEWS_WGS84)

@@ -168,7 +168,7 @@ class CityCanvas(scene.SceneCanvas):
         self.view = self.central_widget.add_view()
         self.city_scene = CityScene(self.view, twin)
         self.notice = scene.visuals.Text(
-            "", color=(0.1, 0.12, 0.16, 0.85), font_size=8, anchor_x="right", anchor_y="bottom",
+            "", color=(0.08, 0.1, 0.14, 0.9), font_size=11, anchor_x="right", anchor_y="bottom",
             parent=self.scene,
         )
         self.last_frame_ms = float("nan")
@@ -185,7 +185,7 @@ class CityCanvas(scene.SceneCanvas):
 
     def _place_notice(self, event: object = None) -> None:
         w, h = self.size
-        self.notice.pos = (w - 8, h - 6)
+        self.notice.pos = (w - 10, h - 20)  # canvas y grows downwards
 
     def _on_draw_start(self, event: object) -> None:
         self._frame_start = time.perf_counter()

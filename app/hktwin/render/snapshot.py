@@ -67,12 +67,17 @@ def render_city(
     progress(0.9, "Rendering")
     canvas = CityCanvas(twin, size=size, show=False)
     if loaded.city.approximate:
-        canvas.set_notice(f"HK Twin · {loaded.city.name}: approximate, not for planning")
+        canvas.set_notice(approximate_notice(loaded.city.name))
     start = time.perf_counter()
     image = canvas.render()
     frame_ms = (time.perf_counter() - start) * 1000.0
     progress(1.0, "Rendered")
     return Snapshot(image=image, canvas=canvas, frame_ms=frame_ms)
+
+
+def approximate_notice(city_name: str) -> str:
+    """The unobtrusive line every view of an approximate pack carries."""
+    return f"HK Twin · {city_name} · not for planning: import official data"
 
 
 def write_png(path: str | Path, image: np.ndarray) -> None:

@@ -26,6 +26,7 @@ from hktwin.model.layers import BuildingsLayer
 from hktwin.model.loading import LoadedCity
 from hktwin.model.twin import Twin
 from hktwin.render.scene import CityCanvas
+from hktwin.render.snapshot import approximate_notice
 from hktwin.ui.inspector import QtInspector
 from hktwin.ui.layer_panel import QtLayerPanel
 from hktwin.ui.loader import CityLoader
@@ -210,7 +211,8 @@ class MainWindow(QMainWindow):
         if loaded.city.approximate:
             notice = "Approximate demo city · import official data for planning (see README)"
         self.notice_label.setText(notice)
-        self.canvas.set_notice(f"HK Twin · {loaded.city.name}" if loaded.city.approximate else "")
+        self.canvas.set_notice(approximate_notice(loaded.city.name) if loaded.city.approximate
+                               else "")
         self.setWindowTitle(f"HK Twin - {loaded.city.name}")
         self.progress.hide()
         self.statusBar().showMessage(
