@@ -42,6 +42,7 @@ class CityScene:
         twin.layers.events.moved.connect(self._reorder)
         twin.layers.events.reordered.connect(self._reorder)
         twin.events.camera.connect(self._on_camera_change)
+        twin.events.city.connect(self._on_city_change)
         view.scene.transform.changed.connect(self._on_view_transform)
         self._on_camera_change(twin.camera)
 
@@ -87,6 +88,10 @@ class CityScene:
             apply_pose(self.view.camera, pose, self.twin.origin)
         finally:
             self._syncing_camera = False
+
+    def _on_city_change(self, city: object) -> None:
+        """A new city moves the scene origin: the same pose must be re-applied."""
+        self._on_camera_change(self.twin.camera)
 
     def _on_view_transform(self, event: object = None) -> None:
         if self._syncing_camera:
@@ -168,7 +173,7 @@ class CityCanvas(scene.SceneCanvas):
         self.view = self.central_widget.add_view()
         self.city_scene = CityScene(self.view, twin)
         self.notice = scene.visuals.Text(
-            "", color=(0.08, 0.1, 0.14, 0.9), font_size=11, anchor_x="right", anchor_y="bottom",
+            "", color=(0.08, 0.1, 0.14, 0.9), font_size=9, anchor_x="right", anchor_y="bottom",
             parent=self.scene,
         )
         self.last_frame_ms = float("nan")
