@@ -61,27 +61,26 @@ def read_buildings(path: str | Path) -> Buildings:
     """Read a buildings layer in the data-pack schema (`building_id`, `base`, `height`, ...)."""
     import shapely
 
-    gdf = read_vector(path, expect="polygon")
-    missing = [c for c in REQUIRED if c not in gdf.columns]
+    table = read_vector(path, expect="polygon")
+    missing = [c for c in REQUIRED if c not in table]
     if missing:
         raise DataError(path, f"missing column(s) {', '.join(missing)}",
                         "import the file with `hktwin data import --as buildings`",
                         field=missing[0])
     for column in ("base", "height"):
-        values = np.asarray(gdf[column])
-        if not np.issubdtype(values.dtype, np.number):
+        if not np.issubdtype(np.asarray(table[column]).dtype, np.number):
             raise DataError(path, f"column '{column}' is not numeric", "store heights in metres",
                             field=column)
-    gdf = gdf.sort_values("building_id")
-    footprints = shapely.orient_polygons(np.asarray(gdf.geometry.values), exterior_cw=False)
+    table = table.take(np.argsort(table["building_id"], kind="stable"))
+    footprints = shapely.orient_polygons(table.geometry, exterior_cw=False)
     centroids = shapely.centroid(footprints)
-    n = len(gdf)
+    n = len(table)
     return Buildings(
-        ids=np.asarray(gdf["building_id"], dtype=np.int64),
-        names=np.asarray(gdf["name"] if "name" in gdf else [""] * n, dtype=object),
-        kinds=np.asarray(gdf["kind"] if "kind" in gdf else ["building"] * n, dtype=object),
-        base=np.asarray(gdf["base"], dtype=np.float32),
-        height=np.asarray(gdf["height"], dtype=np.float32),
+        ids=np.asarray(table["building_id"], dtype=np.int64),
+        names=np.asarray(table["name"] if "name" in table else [""] * n, dtype=object),
+        kinds=np.asarray(table["kind"] if "kind" in table else ["building"] * n, dtype=object),
+        base=np.asarray(table["base"], dtype=np.float32),
+        height=np.asarray(table["height"], dtype=np.float32),
         footprints=footprints,
         centroid_x=shapely.get_x(centroids),
         centroid_y=shapely.get_y(centroids),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hktwin.geo.buildings import Buildings
 from hktwin.geo.terrain import Terrain
+from hktwin.geo.vector import VectorTable
 
 
 @dataclass(eq=False)
@@ -22,7 +22,7 @@ class CityModel:
     path: Path
     terrain: Terrain
     buildings: Buildings | None
-    vectors: dict[str, Any] = field(default_factory=dict)  # name -> GeoDataFrame
+    vectors: dict[str, VectorTable] = field(default_factory=dict)
     vector_kinds: dict[str, str] = field(default_factory=dict)  # name -> "roads" | "vector"
     notice: str = ""
     approximate: bool = False

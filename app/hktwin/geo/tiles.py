@@ -1,6 +1,6 @@
 """Buildings merged into one mesh per square tile, cached on disk keyed by the source's hash.
 
-One mesh per tile keeps draw calls few (a 3 km tile holds thousands of buildings) while letting
+One mesh per tile keeps draw calls few (a 6 km tile holds thousands of buildings) while letting
 the renderer cull and, later, simplify tile by tile.
 """
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 #: Bump when the meshing changes, so old caches are rebuilt rather than trusted.
 MESH_FORMAT = 3
-TILE_SIZE_M = 3000.0
+TILE_SIZE_M = 6000.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from hktwin.core.paths import cache_dir as default_cache_dir
 from hktwin.core.progress import Progress, no_progress, sub_progress
 from hktwin.geo.city import CityModel
@@ -54,12 +52,12 @@ def load_city(
     sea = SeaLayer("Sea", bounds=(xmin - origin[0], ymin - origin[1],
                                   xmax - origin[0], ymax - origin[1]))
     layers: list[Layer] = [terrain, sea]
-    for name, gdf in city.vectors.items():
+    for name, table in city.vectors.items():
         if name == "land":  # the coastline shows where the terrain rises through the sea
             continue
         progress(0.45, f"Draping {name}")
         color, width = LINE_STYLES.get(name, ((0.8, 0.3, 0.8), 1.5))
-        segments = drape_lines(np.asarray(gdf.geometry.values), city.terrain, origin)
+        segments = drape_lines(table.geometry, city.terrain, origin)
         layers.append(LinesLayer(name.capitalize(), segments=segments, color=color, width=width))
     from_cache = False
     if city.buildings is not None:

@@ -101,17 +101,19 @@ class BuildingsAdapter(MeshAdapter):
 
     def __init__(self, layer: BuildingsLayer, parent, context=None) -> None:
         super().__init__(layer, parent, context)
+        # Kinds are coded once per building, so each tile colours its faces with integer lookups.
+        names, self._kind_code = np.unique(np.asarray(layer.buildings.kinds, dtype=str),
+                                           return_inverse=True)
+        self._palette = np.array([colors.BUILDING_COLORS.get(k, colors.DEFAULT_BUILDING)
+                                  for k in names]).reshape(-1, 3)
         self.tile_visuals = [self._add_mesh(t.mesh, self._tile_colors(t.mesh)) for t in layer.tiles]
         self.selection_visual: scene.Mesh | None = None
         layer.events.selected.connect(self._on_selected_change)
         self._on_selected_change(layer.selected)
 
     def _tile_colors(self, mesh: MeshArrays) -> np.ndarray:
-        buildings = self.layer.buildings
-        kinds = np.asarray(buildings.kinds)[np.searchsorted(buildings.ids, mesh.face_owner)]
-        names, index = np.unique(kinds, return_inverse=True)
-        palette = np.array([colors.BUILDING_COLORS.get(k, colors.DEFAULT_BUILDING) for k in names])
-        face_rgb = palette[index]
+        rows = np.searchsorted(self.layer.buildings.ids, mesh.face_owner)
+        face_rgb = self._palette[self._kind_code[rows]]
         vertex_rgb = np.empty((len(mesh.vertices), 3))
         vertex_rgb[mesh.faces.ravel()] = np.repeat(face_rgb, 3, axis=0)
         roof = mesh.normals[:, 2] > 0.5

@@ -18,6 +18,6 @@ def run_gui(pack: Path | None = None, view: str = "harbour") -> int:
     app.setApplicationName("HK Twin")
     app.setOrganizationName("hktwin")
     window = MainWindow(initial_view=view)
+    window.load_pack(pack)  # the worker starts reading while the window is being shown
     window.show()
-    window.load_pack(pack)
     return app.exec()
