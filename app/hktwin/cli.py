@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hktwin import __version__
 from hktwin.core.errors import HKTwinError
+from hktwin.feeds import cli as feeds_cli
 from hktwin.model.camera import HOME_VIEW, VIEW_NAMES
 
 EXIT_USAGE = 2
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--size", type=_size, default=(1280, 800), help="WIDTHxHEIGHT (1280x800)")
     snap.add_argument("--view", choices=VIEW_NAMES, default=HOME_VIEW, help="named view")
     snap.add_argument("--pack", type=Path, help="data pack folder (default: the demo city)")
+    feeds_cli.register(sub)
     return parser
 
 
@@ -81,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "snapshot":
             return _snapshot(args)
+        if args.command == "feeds":
+            return feeds_cli.run(args)
         _check_pack(args.pack)
         from hktwin.ui.app import run_gui
 

@@ -146,7 +146,7 @@ class Poller:
         connect_timeout_s: float = 5.0,
         read_timeout_s: float = 15.0,
         retries: int = 2,
-        backoff_s: float = 1.0,
+        backoff_s: float | None = None,
         backoff_max_s: float = 30.0,
         fail_after: int = 3,
         stale_after_intervals: float = 3.0,
@@ -165,7 +165,8 @@ class Poller:
         self._timeout = httpx.Timeout(min(read_timeout_s, timeout_s),
                                       connect=min(connect_timeout_s, timeout_s))
         self.retries = retries
-        self.backoff_s = backoff_s
+        # Retry sooner when polling often: a tenth of the interval, at most a second, to start.
+        self.backoff_s = backoff_s if backoff_s is not None else min(1.0, self.interval_s / 10)
         self.backoff_max_s = backoff_max_s
         self.fail_after = fail_after
         self.stale_after_s = stale_after_intervals * self.interval_s
@@ -252,8 +253,7 @@ class Poller:
                 if attempt > self.retries or self._stop.is_set():
                     log.warning("%s: poll failed after %d attempts: %s", name, attempt, exc)
                     return PollResult(False, attempts=attempt, error=str(exc))
-                delay = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1))
-                delay *= 0.5 + 0.5 * self._rng.random()  # jitter: pollers do not retry in step
+                delay = self.backoff_delay(attempt)
                 log.info("%s: %s; retrying in %.2f s", name, exc, delay)
                 if self._stop.wait(delay):
                     return PollResult(False, attempts=attempt, error=f"{exc} (stopped)")
@@ -291,6 +291,13 @@ class Poller:
             except Exception:
                 log.exception("%s: on_rows callback failed", name)
         return PollResult(True, code, rows=len(rows), inserted=inserted, attempts=attempt)
+
+    def backoff_delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt `attempt` (1, 2, ...): doubling up to
+        `backoff_max_s`, times a random 0.5-1 so pollers that failed together do not retry in
+        step."""
+        delay = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1))
+        return delay * (0.5 + 0.5 * self._rng.random())
 
     def _fetch(self) -> tuple[int, bytes, tuple[str | None, str | None]]:
         """One GET within the limits: (status, body, (etag, last-modified))."""

@@ -103,6 +103,11 @@ WHERE s.source = :source
 class StoreError(Exception):
     """The store file cannot be opened or used (not SQLite, unreadable folder, newer schema)."""
 
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
 
 def to_ms(when: datetime) -> int:
     """Milliseconds since the epoch, exactly (no float rounding); the time must be aware."""
@@ -149,7 +154,7 @@ class FeedStore:
         self.keep_days = keep_days
         self.max_rows = max_rows
         if not create and not self.path.is_file():
-            raise StoreError(f"{self.path}: no feed store here")
+            raise StoreError(self.path, "no feed store here")
         self._lock = threading.RLock()
         self._series: dict[tuple[str, str], int] = {}
         self._meta_ids: dict[tuple[str, str], int] = {}
@@ -159,23 +164,25 @@ class FeedStore:
             self._db = sqlite3.connect(self.path, timeout=busy_timeout_s,
                                        isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open ({exc})") from None
+            raise StoreError(self.path, f"cannot open ({exc})") from None
         try:
-            self._setup(synchronous)
+            self._setup(synchronous, create)
         except sqlite3.Error as exc:
             self._db.close()
-            raise StoreError(f"{self.path}: not a usable feed store ({exc})") from None
+            raise StoreError(self.path, f"not a usable feed store ({exc})") from None
 
-    def _setup(self, synchronous: str) -> None:
+    def _setup(self, synchronous: str, create: bool) -> None:
         db = self._db
+        version = db.execute("PRAGMA user_version").fetchone()[0]  # fails on a non-SQLite file
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"schema version {version} is newer than this app's")
+        if version < SCHEMA_VERSION and not create:  # someone else's database: leave it be
+            raise sqlite3.DatabaseError("it has no feed tables")
         db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only takes effect on a new file
         if db.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
             raise sqlite3.OperationalError("WAL journal mode refused")
         db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema version {version} is newer than this app's")
         if version < SCHEMA_VERSION:
             try:
                 db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};"
@@ -422,6 +429,16 @@ class FeedStore:
                 "(SELECT max(observed_at) FROM observations WHERE series = s.id) AS hi "
                 "FROM series s WHERE s.source = ?)", (source,)).fetchone()
         return None if lo is None else (from_ms(lo), from_ms(hi))
+
+    def units(self, source: str) -> list[str]:
+        """The distinct units of the source's rows (reads them all: for reports, not frames)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT unit FROM meta WHERE id IN (SELECT DISTINCT o.meta "
+                "FROM observations o JOIN series s ON s.id = o.series WHERE s.source = ?) "
+                "ORDER BY unit",
+                (source,)).fetchall()
+        return [r[0] for r in rows]
 
     def row_count(self, source: str | None = None) -> int:
         """Stored rows (of one source, or all), from the exact running count."""

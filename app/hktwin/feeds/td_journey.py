@@ -4,9 +4,11 @@ Root `jtis_journey_list` (published in the namespace `http://data.one.gov.hk/td`
 `jtis_journey_time` per indicator board and destination: LOCATION_ID (board, e.g. H1, K02),
 DESTINATION_ID (e.g. CH, EH, WH, LRT), CAPTURE_DATE (local time), JOURNEY_TYPE (1 = journey time,
 2 = text message), JOURNEY_DATA (minutes for type 1, where -1 means not available; a message code
-for type 2: 1 congestion, 3 closure), COLOUR_ID (1 red / congested, 2 amber / slow, 3 green /
-smooth) and, in v2, JOURNEY_DESC (free text, often empty). Key "LOCATION->DESTINATION"; value the
-minutes when JOURNEY_TYPE is 1, else None with the message in attrs.
+for type 2: 1 congestion and 3 closure as consumers of the feed read them - the official code list
+was not at hand, so other codes are kept as "code N"), COLOUR_ID (1 red / congested, 2 amber /
+slow, 3 green / smooth) and, in v2, JOURNEY_DESC (free text, often empty). Key
+"LOCATION->DESTINATION"; value the minutes when JOURNEY_TYPE is 1, else None with the message in
+attrs.
 """
 
 from __future__ import annotations

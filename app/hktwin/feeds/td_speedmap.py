@@ -46,6 +46,6 @@ def parse(data: bytes) -> list[Observation]:
     return rows
 
 
-SOURCES = {NAME: FeedSource(
+SOURCES = {NAME: FeedSource(  # the data spec says every 5 minutes; archives show 2-minute updates
     NAME, URL, 120.0, parse,
     "Traffic Speed Map (first generation): speed and saturation of ~600 links", MAX_BYTES)}
