@@ -722,6 +722,12 @@ def write_manifest(out: Path, grid: Grid, counts: dict[str, int]) -> None:
             "districts": {"path": "districts.parquet", "kind": "vector"},
             "roads": {"path": "roads.parquet", "kind": "roads"},
         },
+        # Written by packaging/data/build_demo_feeds.py (run it after this script).
+        "feeds": {
+            "links": "feeds/td_links.csv",
+            "limits": "feeds/link_limits.csv",
+            "recording": "feeds/recorded-day.parquet",
+        },
         "built_by": "packaging/data/build_demo_city.py",
         "counts": counts,
     }

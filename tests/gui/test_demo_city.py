@@ -20,7 +20,9 @@ def test_demo_city_opens_toggles_and_picks(qtbot, window, load):
     load(window)
     twin = window.twin
     assert twin.city.approximate
-    assert twin.layers.names() == ["Terrain", "Sea", "Districts", "Roads", "Buildings"]
+    names = twin.layers.names()
+    assert names[:5] == ["Terrain", "Sea", "Districts", "Roads", "Buildings"]
+    assert {"Traffic", "Weather", "Air quality", "Rainfall"} <= set(names[5:])
     assert "Approximate demo city" in window.notice_label.text()
     assert len(twin.city.buildings) > 20_000
 

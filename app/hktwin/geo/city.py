@@ -24,6 +24,7 @@ class CityModel:
     buildings: Buildings | None
     vectors: dict[str, VectorTable] = field(default_factory=dict)
     vector_kinds: dict[str, str] = field(default_factory=dict)  # name -> "roads" | "vector"
+    feeds: dict[str, Path] = field(default_factory=dict)  # "links", "limits", "recording"
     notice: str = ""
     approximate: bool = False
 

@@ -80,6 +80,10 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
         else:
             vectors[name] = read_vector(file)
             kinds[name] = kind
+    feeds = manifest.get("feeds", {})
+    if not isinstance(feeds, dict) or not all(isinstance(v, str) for v in feeds.values()):
+        raise DataError(pack_dir / "manifest.json", "'feeds' must map names to file paths",
+                        "fix the entry or rebuild the pack", field="feeds")
     progress(1.0, "Pack read")
     assert terrain is not None  # read_manifest guarantees one terrain layer
     return CityModel(
@@ -89,6 +93,7 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
         buildings=buildings,
         vectors=vectors,
         vector_kinds=kinds,
+        feeds={name: pack_dir / rel for name, rel in feeds.items()},
         notice=str(manifest.get("notice", "")),
         approximate=bool(manifest.get("approximate", False)),
     )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hktwin.core.paths import cache_dir as default_cache_dir
 from hktwin.core.progress import Progress, no_progress, sub_progress
+from hktwin.feeds.store import FeedStore
 from hktwin.geo.city import CityModel
 from hktwin.geo.drape import drape_lines
 from hktwin.geo.pack import open_pack
 from hktwin.geo.terrain_mesh import choose_step, terrain_mesh
 from hktwin.geo.tiles import cached_building_tiles
 from hktwin.model.layers import BuildingsLayer, Layer, LinesLayer, SeaLayer, TerrainLayer
+from hktwin.model.live_layers import LiveLayer
 
 #: The drawn terrain keeps at most this many grid vertices; software GL draws ~1 M triangles in
 #: about 0.4 s, so the default keeps the whole scene interactive without a GPU.
@@ -29,6 +31,8 @@ class LoadedCity:
     city: CityModel
     layers: list[Layer]
     meshes_from_cache: bool
+    live_layers: list[LiveLayer] = field(default_factory=list)
+    store: FeedStore | None = None  # the pack's recorded feeds, when it ships them
 
 
 def load_city(
@@ -67,3 +71,15 @@ def load_city(
         layers.append(BuildingsLayer("Buildings", buildings=city.buildings, tiles=tiles))
     progress(1.0, "City ready")
     return LoadedCity(city, layers, from_cache)
+
+
+def load_live(loaded: LoadedCity, progress: Progress = no_progress) -> LoadedCity:
+    """Add the live layers (traffic, weather, air quality, rainfall) and the pack's recorded
+    feeds to a loaded city."""
+    from hktwin.model.live import live_layers_for, recording_store
+
+    progress(0.0, "Building live layers")
+    loaded.live_layers = live_layers_for(loaded.city)
+    loaded.store = recording_store(loaded.city, sub_progress(progress, 0.3, 1.0))
+    progress(1.0, "Live layers ready")
+    return loaded

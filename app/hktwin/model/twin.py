@@ -9,6 +9,7 @@ from psygnal import evented
 
 from hktwin.geo.city import CityModel
 from hktwin.model.camera import HOME_VIEW, CameraPose, named_views
+from hktwin.model.clock import Clock, now_hkt
 from hktwin.model.layers import LayerList
 
 
@@ -18,13 +19,15 @@ class Twin:
     """Everything a window (or a headless snapshot) shows.
 
     `origin` is subtracted from EPSG:2326 coordinates to give scene coordinates; it is the
-    city's origin once one is loaded. `selection` describes the picked feature, if any.
+    city's origin once one is loaded. `selection` describes the picked feature, if any; `clock`
+    is the time every live layer shows.
     """
 
     layers: LayerList = field(default_factory=LayerList)
     camera: CameraPose = field(default_factory=lambda: named_views()[HOME_VIEW])
     city: CityModel | None = None
     selection: dict[str, Any] | None = None
+    clock: Clock = field(default_factory=lambda: Clock(time=now_hkt()))
 
     @property
     def origin(self) -> tuple[float, float]:

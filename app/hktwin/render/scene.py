@@ -16,8 +16,9 @@ from vispy import scene
 from hktwin.geo.raycast import intersect_ray_heightfield, intersect_ray_triangles, ray_hits_box
 from hktwin.model.camera import CameraPose
 from hktwin.model.layers import BuildingsLayer, Layer, SeaLayer, TerrainLayer
+from hktwin.model.live_layers import StationsLayer, TrafficLayer
 from hktwin.model.twin import Twin
-from hktwin.render import layer_visuals  # noqa: F401  (registers the built-in adapters)
+from hktwin.render import layer_visuals, live_visuals  # noqa: F401  (register the adapters)
 from hktwin.render.adapters import VisualAdapter, adapter_for
 from hktwin.render.camera import CityCamera, apply_pose, pose_of
 
@@ -161,6 +162,36 @@ class CityScene:
         ground = self._ground_distance(origin, direction)
         if np.isfinite(ground) and ground < best_t - 1.0:
             return None
+        return best
+
+
+    def _project_scene(self, points: np.ndarray) -> np.ndarray:
+        mapped = self._canvas_to_scene().imap(np.asarray(points, np.float64))
+        return mapped[:, :2] / mapped[:, 3:4]
+
+    def pick_live(self, pos: tuple[float, float], tolerance_px: float = 8.0):
+        """The live feature (traffic link or station) drawn nearest a canvas pixel, within
+        `tolerance_px`: (layer, index) or None. Measured on screen, as a user aims."""
+        best, best_d = None, tolerance_px
+        p = np.asarray(pos, np.float64)
+        for layer in self.twin.layers:
+            if not layer.visible:
+                continue
+            if isinstance(layer, TrafficLayer) and len(layer.segments):
+                a = self._project_scene(layer.segments[:, 0])
+                b = self._project_scene(layer.segments[:, 1])
+                ab = b - a
+                t = np.clip(np.einsum("ij,ij->i", p - a, ab)
+                            / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-9), 0.0, 1.0)
+                d = np.linalg.norm(a + t[:, None] * ab - p, axis=1)
+                i = int(np.argmin(d))
+                if d[i] < best_d:
+                    best, best_d = (layer, int(layer.segment_link[i])), d[i]
+            elif isinstance(layer, StationsLayer) and len(layer.positions):
+                d = np.linalg.norm(self._project_scene(layer.positions) - p, axis=1)
+                i = int(np.argmin(d))
+                if d[i] < best_d:
+                    best, best_d = (layer, i), d[i]
         return best
 
 

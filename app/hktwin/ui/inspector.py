@@ -11,6 +11,9 @@ from hktwin.model.twin import Twin
 _FIELDS = (
     ("name", "Name"),
     ("kind", "Kind"),
+    ("value", "Value"),
+    ("limit_kmh", "Speed limit"),
+    ("saturation", "Saturation"),
     ("height_m", "Height"),
     ("base_m", "Ground"),
     ("roof_m", "Roof"),
@@ -22,13 +25,17 @@ _FIELDS = (
 )
 
 
-def _format(key: str, value: Any) -> str:
+def _format(key: str, value: Any, unit: str = "") -> str:
     if key in ("height_m", "base_m", "roof_m"):
         return f"{value:,.1f} m"
     if key in ("easting", "northing"):
         return f"{value:,.1f} m"
     if key in ("lat", "lon"):
         return f"{value:.5f}°"
+    if key == "value":
+        return f"{value:,.1f} {unit}".strip()
+    if key == "limit_kmh":
+        return f"{value:,.0f} km/h"
     return str(value)
 
 
@@ -38,8 +45,8 @@ class QtInspector(QWidget):
     def __init__(self, twin: Twin, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.twin = twin
-        layout = QFormLayout(self)
-        self.hint = QLabel("Click a building to inspect it.")
+        self.form = layout = QFormLayout(self)
+        self.hint = QLabel("Click a building, a road link or a station to inspect it.")
         self.hint.setWordWrap(True)
         layout.addRow(self.hint)
         self.values: dict[str, QLabel] = {}
@@ -56,4 +63,6 @@ class QtInspector(QWidget):
         self.hint.setVisible(selection is None)
         for key, label in self.values.items():
             value = None if selection is None else selection.get(key)
-            label.setText("" if value is None else _format(key, value))
+            unit = "" if selection is None else str(selection.get("unit", ""))
+            label.setText("" if value is None else _format(key, value, unit))
+            self.form.setRowVisible(label, selection is None or value is not None)

@@ -7,7 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QThread, Signal
 
 from hktwin.core.errors import HKTwinError
-from hktwin.model.loading import LoadedCity, load_city
+from hktwin.core.progress import sub_progress
+from hktwin.model.loading import LoadedCity, load_city, load_live
 
 
 class CityLoader(QThread):
@@ -27,7 +28,9 @@ class CityLoader(QThread):
 
     def run(self) -> None:
         try:
-            result: LoadedCity = load_city(self.pack, progress=self.progress.emit)
+            report = self.progress.emit
+            result: LoadedCity = load_city(self.pack, progress=sub_progress(report, 0.0, 0.8))
+            load_live(result, progress=sub_progress(report, 0.8, 1.0))
         except HKTwinError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # never let a worker die silently: show what went wrong

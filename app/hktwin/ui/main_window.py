@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -19,17 +20,23 @@ from PySide6.QtWidgets import (
 from superqt.utils import qthrottled
 
 from hktwin import __version__
+from hktwin.feeds.store import FeedStore, default_store_path
 from hktwin.geo.crs import to_wgs84
 from hktwin.model import camera as cam
 from hktwin.model.camera import VIEW_NAMES, CameraPose, named_views
 from hktwin.model.layers import BuildingsLayer
+from hktwin.model.live import FeedBinding, recorded_range
+from hktwin.model.live_layers import LiveLayer, TrafficLayer
 from hktwin.model.loading import LoadedCity
 from hktwin.model.twin import Twin
 from hktwin.render.scene import CityCanvas
 from hktwin.render.snapshot import approximate_notice
+from hktwin.ui.feed_status import QtFeedStatus
+from hktwin.ui.history_chart import QtHistoryChart
 from hktwin.ui.inspector import QtInspector
 from hktwin.ui.layer_panel import QtLayerPanel
 from hktwin.ui.loader import CityLoader
+from hktwin.ui.time_bar import QtTimeBar
 
 FLIGHT_SECONDS = 1.2
 CLICK_TOLERANCE_PX = 4
@@ -81,8 +88,21 @@ class MainWindow(QMainWindow):
 
         self.layer_panel = QtLayerPanel(self.twin.layers)
         self.inspector = QtInspector(self.twin)
-        self._dock("Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.time_bar = QtTimeBar(self.twin.clock)
+        self.history = QtHistoryChart(self.twin.clock)
+        self.feed_status = QtFeedStatus()
+        layers = self._dock("Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        inspector = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Time", self.time_bar, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.history_dock = self._dock("History", self.history,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        feeds = self._dock("Feeds", self.feed_status, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(layers, feeds)
+        layers.raise_()
+        self.resizeDocks([layers, inspector], [230, 330], Qt.Orientation.Horizontal)
+        self.store: FeedStore | None = None
+        self.binding: FeedBinding | None = None
+        self.pollers: list = []
         self._build_status_bar()
         self._build_menus()
 
@@ -166,6 +186,13 @@ class MainWindow(QMainWindow):
         self._action(view, "&Full Screen", self.toggle_full_screen,
                      QKeySequence.StandardKey.FullScreen)
 
+        feeds = menus.addMenu("F&eeds")
+        self.live_action = self._action(feeds, "Poll the official feeds (&live)", self.go_live)
+        self._action(feeds, "&Stop polling", self.stop_polling)
+        color_by = self._action(feeds, "Colour traffic by TD &saturation level",
+                                self._toggle_saturation)
+        color_by.setCheckable(True)
+
         help_menu = menus.addMenu("&Help")
         self._action(help_menu, "&About HK Twin", self.about)
 
@@ -202,11 +229,18 @@ class MainWindow(QMainWindow):
         self.progress.setFormat(f"{message} %p%")
 
     def _on_loaded(self, loaded: LoadedCity) -> None:
+        self.stop_polling()
+        if self.binding is not None:
+            self.binding.close()
+            self.binding = None
+        self.history.clear()
         self.twin.selection = None
         self.twin.layers.clear()
         self.twin.city = loaded.city
         self.twin.go_to(self.initial_view)
         self.twin.layers.extend(loaded.layers)
+        self.twin.layers.extend(loaded.live_layers)
+        self._bind_feeds(loaded)
         notice = ""
         if loaded.city.approximate:
             notice = "Approximate demo city · import official data for planning (see README)"
@@ -218,6 +252,43 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Loaded {loaded.city.name}" + (" (meshes from cache)" if loaded.meshes_from_cache
                                             else ""), 5000)
+
+    def _bind_feeds(self, loaded: LoadedCity) -> None:
+        """Show the pack's recorded feeds (clock at the recording's morning rush hour)."""
+        self.store = loaded.store or FeedStore(default_store_path())
+        clock = self.twin.clock
+        start, end = recorded_range(self.store, loaded.live_layers)
+        clock.set_range(start, end)
+        if start is not None:
+            clock.seek(min(start + timedelta(hours=8), end))
+        self.binding = FeedBinding(self.store, clock, loaded.live_layers)
+
+    def go_live(self) -> None:
+        """Poll the official feeds into the store and follow them (needs the internet)."""
+        if self.store is None or self.pollers:
+            return
+        from hktwin.feeds.poller import Poller
+        from hktwin.feeds.sources import get_source
+
+        for layer_source in sorted({la.source for la in self.twin.layers
+                                    if isinstance(la, LiveLayer)}):
+            poller = Poller(get_source(layer_source), self.store,
+                            on_state=self.feed_status.relay.state.emit)
+            poller.start()
+            self.pollers.append(poller)
+        clock = self.twin.clock
+        clock.set_range(clock.start, None)
+        clock.go_live()
+
+    def stop_polling(self) -> None:
+        for poller in self.pollers:
+            poller.stop(timeout_s=0.5)
+        self.pollers = []
+
+    def _toggle_saturation(self, on: bool) -> None:
+        for layer in self.twin.layers:
+            if isinstance(layer, TrafficLayer):
+                layer.color_by = "saturation" if on else "speed"
 
     def _on_failed(self, message: str) -> None:
         """Tell the user without blocking; whatever was open stays open."""
@@ -258,7 +329,12 @@ class MainWindow(QMainWindow):
             self.pick_at((event.pos[0], event.pos[1]))
 
     def pick_at(self, pos: tuple[float, float]) -> None:
-        """Select the building under a canvas pixel, or clear the selection."""
+        """Select the live feature (link, station) or building under a canvas pixel, or clear
+        the selection."""
+        live = self.canvas.city_scene.pick_live(pos)
+        if live is not None:
+            self._select_live(*live)
+            return
         hit = self.canvas.city_scene.pick(pos)
         for layer in self.twin.layers:
             if isinstance(layer, BuildingsLayer) and (hit is None or layer is not hit[0]):
@@ -272,6 +348,17 @@ class MainWindow(QMainWindow):
         info.update(lon=float(lon), lat=float(lat))
         layer.selected = building_id
         self.twin.selection = info
+        self.statusBar().showMessage(f"Selected {info['name']}", 4000)
+
+    def _select_live(self, layer: LiveLayer, index: int) -> None:
+        for other in self.twin.layers.of_type(BuildingsLayer):
+            other.selected = None
+        info = layer.describe(index)
+        self.twin.selection = info
+        if self.store is not None:
+            self.history.show_series(self.store, layer.source, info["key"], info["name"],
+                                     info.get("unit", ""))
+            self.history_dock.raise_()
         self.statusBar().showMessage(f"Selected {info['name']}", 4000)
 
     # -- other actions -----------------------------------------------------------------------
@@ -295,5 +382,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self.loader is not None and self.loader.isRunning():
             self.loader.wait(10_000)
+        self.stop_polling()
         self.flight.timer.stop()
         super().closeEvent(event)

@@ -1,0 +1,54 @@
+"""The state of each polled feed source (live, stale since, failing: why), from poller threads."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
+
+from hktwin.feeds.poller import SourceState
+from hktwin.ui.time_bar import format_time
+
+_COLOURS = {"live": "#1a7f37", "stale": "#b26a00", "failing": "#c62828", "idle": "#666666"}
+
+
+class StateRelay(QObject):
+    """Carries `SourceState`s from poller threads to the GUI thread (queued signal)."""
+
+    state = Signal(object)
+
+
+class QtFeedStatus(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.relay = StateRelay()
+        self.hint = QLabel("Showing recorded feeds. Feeds > Poll the official feeds to go live.")
+        self.hint.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setObjectName("feedStates")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.list)
+        self.states: dict[str, SourceState] = {}
+        self.relay.state.connect(self.show_state)
+
+    def show_state(self, state: SourceState) -> None:
+        self.states[state.source] = state
+        self.list.clear()
+        for _, st in sorted(self.states.items()):
+            self.list.addItem(describe(st))
+            self.list.item(self.list.count() - 1).setForeground(
+                QColor(_COLOURS.get(st.status, "#000000")))
+
+
+def describe(state: SourceState) -> str:
+    """One line: the source, its status, since when or why."""
+    if state.status == "live":
+        return f"{state.source}: live ({state.rows} rows at {format_time(state.last_ok)})"
+    if state.status == "stale":
+        since = format_time(state.stale_since) if state.stale_since else "?"
+        return f"{state.source}: stale since {since}"
+    if state.status == "failing":
+        return (f"{state.source}: failing after {state.consecutive_failures} tries: "
+                f"{state.last_error}")
+    return f"{state.source}: idle"

@@ -1,0 +1,70 @@
+"""A pyqtgraph chart of one link's or station's history, with the clock's time marked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from hktwin.feeds.store import FeedStore
+from hktwin.model.clock import HKT, Clock
+
+
+class QtHistoryChart(QWidget):
+    """Shows `store.history(source, key)` over the recorded range; follows the clock."""
+
+    def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clock = clock
+        self.store: FeedStore | None = None
+        self.series: tuple[str, str] | None = None
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.plot.setLabel("bottom", "hours (HKT)")
+        self.curve = self.plot.plot([], [], pen=pg.mkPen((20, 90, 200), width=2))
+        self.now_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((220, 80, 0), width=1.5))
+        self.plot.addItem(self.now_line)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self._origin: datetime | None = None
+        self._last_live_reload: datetime | None = None
+        clock.events.time.connect(self._on_time)
+
+    def _hours(self, when: datetime) -> float:
+        return (when - self._origin) / timedelta(hours=1) if self._origin else 0.0
+
+    def show_series(self, store: FeedStore, source: str, key: str, title: str,
+                    unit: str = "") -> int:
+        """Plot one key's history; returns the number of points."""
+        self.store, self.series = store, (source, key)
+        day = self.clock.time.astimezone(HKT).replace(hour=0, minute=0, second=0, microsecond=0)
+        self._origin = day
+        self.plot.setTitle(title)
+        self.plot.setLabel("left", unit)
+        return self._reload()
+
+    def _reload(self) -> int:
+        if self.store is None or self.series is None:
+            return 0
+        rows = self.store.history(*self.series, start=self.clock.start, end=self.clock.end)
+        x = np.array([self._hours(r.observed_at) for r in rows])
+        y = np.array([np.nan if r.value is None else r.value for r in rows], dtype=float)
+        self.curve.setData(x, y, connect="finite")
+        self._on_time(self.clock.time)
+        return len(rows)
+
+    def _on_time(self, when: datetime) -> None:
+        self.now_line.setPos(self._hours(when))
+        if self.clock.live and self.series is not None and (
+                self._last_live_reload is None or when - self._last_live_reload
+                > timedelta(seconds=30)):
+            self._last_live_reload = when
+            self._reload()  # new observations arrive while live
+
+    def clear(self) -> None:
+        self.series = None
+        self.curve.setData([], [])
+        self.plot.setTitle("")
