@@ -43,3 +43,41 @@ def drape_lines(
     if return_owner:
         return segments, part_owner[part[:-1][same]]
     return segments
+
+
+def draped_grid(
+    bounds: tuple[float, float, float, float],
+    terrain: Terrain,
+    origin: tuple[float, float],
+    spacing_m: float = 25.0,
+    lift_m: float = 3.0,
+):
+    """A regular grid over `bounds` following the ground, for draping a raster as a texture.
+
+    Returns (MeshArrays, texcoords (n, 2) in 0..1 with v = 0 at the north edge, row 0 of the
+    raster). Over the sea the grid lies `lift_m` above the sea surface.
+    """
+    from hktwin.geo.mesh import MeshArrays
+
+    xmin, ymin, xmax, ymax = bounds
+    nx = max(int(np.ceil((xmax - xmin) / spacing_m)) + 1, 2)
+    ny = max(int(np.ceil((ymax - ymin) / spacing_m)) + 1, 2)
+    u = np.linspace(0.0, 1.0, nx)
+    v = np.linspace(0.0, 1.0, ny)
+    gu, gv = np.meshgrid(u, v)
+    x = xmin + gu * (xmax - xmin)
+    y = ymax - gv * (ymax - ymin)
+    # The drawn terrain is coarser than the DEM: take the highest ground within one drawn cell
+    # so the overlay never sinks under a convex slope.
+    reach = terrain.cell_size * 2
+    samples = [terrain.height_at(x + dx, y + dy)
+               for dx, dy in ((0, 0), (reach, 0), (-reach, 0), (0, reach), (0, -reach))]
+    z = np.fmax(np.nan_to_num(np.fmax.reduce(np.stack(samples), axis=0), nan=0.0), 0.0) + lift_m
+    vertices = np.column_stack([(x - origin[0]).ravel(), (y - origin[1]).ravel(), z.ravel()])
+    idx = np.arange(nx * ny, dtype=np.uint32).reshape(ny, nx)
+    a, b = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel()
+    c, d = idx[1:, :-1].ravel(), idx[1:, 1:].ravel()
+    faces = np.concatenate([np.column_stack([a, c, b]), np.column_stack([b, c, d])])
+    normals = np.tile(np.array([0, 0, 1], np.float32), (len(vertices), 1))
+    mesh = MeshArrays(vertices.astype(np.float32), faces, normals, np.full(len(faces), -1))
+    return mesh, np.column_stack([gu.ravel(), gv.ravel()]).astype(np.float32)

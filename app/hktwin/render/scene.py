@@ -18,7 +18,11 @@ from hktwin.model.camera import CameraPose
 from hktwin.model.layers import BuildingsLayer, Layer, SeaLayer, TerrainLayer
 from hktwin.model.live_layers import StationsLayer, TrafficLayer
 from hktwin.model.twin import Twin
-from hktwin.render import layer_visuals, live_visuals  # noqa: F401  (register the adapters)
+from hktwin.render import (  # noqa: F401  (register the adapters)
+    layer_visuals,
+    live_visuals,
+    planning_visuals,
+)
 from hktwin.render.adapters import VisualAdapter, adapter_for
 from hktwin.render.camera import CityCamera, apply_pose, pose_of
 
