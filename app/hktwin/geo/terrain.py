@@ -68,14 +68,6 @@ class Terrain:
         out = top * (1 - tr) + bottom * tr
         return np.where(inside, out, np.nan)
 
-    def window_min(self, xmin: ArrayLike, ymin: ArrayLike, xmax: ArrayLike, ymax: ArrayLike):
-        """Lowest cell value inside each box (arrays), sampled at corners and centre."""
-        xs = [np.asarray(xmin), np.asarray(xmax)]
-        ys = [np.asarray(ymin), np.asarray(ymax)]
-        samples = [self.height_at(x, y) for x in xs for y in ys]
-        samples.append(self.height_at((xs[0] + xs[1]) / 2, (ys[0] + ys[1]) / 2))
-        return np.nanmin(np.stack(samples), axis=0)
-
 
 def read_terrain(path: str | Path) -> Terrain:
     """Read a single-band north-up GeoTIFF in EPSG:2326 into memory.

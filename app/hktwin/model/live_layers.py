@@ -32,10 +32,6 @@ class LiveLayer(Layer):
     data_time: datetime | None = None  # the newest observation shown
     kind: ClassVar[str] = "live"
 
-    def index_of(self, key: str) -> int | None:
-        hits = np.flatnonzero(self.keys == key)
-        return int(hits[0]) if len(hits) else None
-
     def update(self, values: dict[str, tuple[float | None, datetime, dict]]) -> None:
         """Show these {key: (value, observed_at, attrs)} (keys not in the layer are ignored)."""
         out = np.full(len(self.keys), np.nan, np.float32)
