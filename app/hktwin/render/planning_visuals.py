@@ -63,6 +63,7 @@ class SitesAdapter(VisualAdapter):
         scenario = layer.scenario
         if scenario is not None:
             scenario.changed.connect(self.redraw)
+            scenario.events.selected.connect(self.redraw)
         self.redraw()
 
     def positions(self) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -103,6 +104,7 @@ class SitesAdapter(VisualAdapter):
     def close(self) -> None:
         if self.layer.scenario is not None:
             self.layer.scenario.changed.disconnect(self.redraw)
+            self.layer.scenario.events.selected.disconnect(self.redraw)
         super().close()
 
 

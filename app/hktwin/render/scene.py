@@ -199,6 +199,52 @@ class CityScene:
         return best
 
 
+    def pick_site(self, pos: tuple[float, float], tolerance_px: float = 12.0) -> str | None:
+        """The id of the scenario site drawn nearest a canvas pixel, within `tolerance_px`."""
+        from hktwin.render.planning_visuals import SitesAdapter
+
+        best, best_d = None, tolerance_px
+        for adapter in self.adapters.values():
+            if not isinstance(adapter, SitesAdapter) or not adapter.layer.visible:
+                continue
+            points, ids, _ = adapter.positions()
+            if not ids:
+                continue
+            d = np.linalg.norm(self._project_scene(points) - np.asarray(pos), axis=1)
+            i = int(np.argmin(d))
+            if d[i] < best_d:
+                best, best_d = ids[i], d[i]
+        return best
+
+    def surface_at(self, pos: tuple[float, float]) -> tuple[float, float, float, str] | None:
+        """Where a site placed at a pixel would stand: a roof when a building is under the
+        cursor ((x, y, roof height, "rooftop")), else the ground ((x, y, height, "ground"))."""
+        hit = self.pick(pos)
+        if hit is not None:
+            layer, building_id = hit
+            b = layer.buildings
+            origin, direction = self.ray(pos)
+            row = b.row_of(building_id)
+            roof = float(b.base[row] + b.height[row])
+            if abs(direction[2]) > 1e-6:  # where the ray crosses the roof plane
+                t = (roof - origin[2]) / direction[2]
+                p = origin + t * direction
+                x, y = p[0] + self.twin.origin[0], p[1] + self.twin.origin[1]
+                if shapely_contains(b.footprints[row], x, y):
+                    return (float(x), float(y), roof, "rooftop")
+            return (float(b.centroid_x[row]), float(b.centroid_y[row]), roof, "rooftop")
+        ground = self.ground_at(pos)
+        if ground is None:
+            return None
+        return (*ground, "ground")
+
+
+def shapely_contains(polygon, x: float, y: float) -> bool:
+    import shapely
+
+    return bool(shapely.contains_xy(polygon, x, y))
+
+
 class CityCanvas(scene.SceneCanvas):
     """A SceneCanvas holding one `CityScene`, a notice in the corner and a frame timer."""
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import qthrottled
 
 from hktwin import __version__
+from hktwin.core.errors import HKTwinError
 from hktwin.feeds.store import FeedStore, default_store_path
 from hktwin.geo.crs import to_wgs84
 from hktwin.model import camera as cam
@@ -36,6 +37,7 @@ from hktwin.ui.history_chart import QtHistoryChart
 from hktwin.ui.inspector import QtInspector
 from hktwin.ui.layer_panel import QtLayerPanel
 from hktwin.ui.loader import CityLoader
+from hktwin.ui.planning import PlanningController, QtPlanningPanel
 from hktwin.ui.time_bar import QtTimeBar
 
 FLIGHT_SECONDS = 1.2
@@ -97,6 +99,17 @@ class MainWindow(QMainWindow):
         self.history_dock = self._dock("History", self.history,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         feeds = self._dock("Feeds", self.feed_status, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.planning = PlanningController(self.twin, self)
+        self.planning_panel = QtPlanningPanel(self.planning)
+        self.planning_dock = self._dock("Planning", self.planning_panel,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(inspector, self.planning_dock)
+        inspector.raise_()
+        self.planning.status.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.planning.progress.connect(self._on_progress)
+        self.planning.busy.connect(self._on_planning_busy)
+        self.planning.scenario_changed.connect(self._watch_stack)
+        self._dragging: str | None = None
         self.tabifyDockWidget(layers, feeds)
         layers.raise_()
         self.resizeDocks([layers, inspector], [230, 330], Qt.Orientation.Horizontal)
@@ -156,10 +169,28 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file = menus.addMenu("&File")
-        self._action(file, "&Open Data Pack...", self.choose_pack, QKeySequence.StandardKey.Open)
+        self._action(file, "&Open Data Pack...", self.choose_pack, "Ctrl+Shift+O")
+        file.addSeparator()
+        self._action(file, "&New Scenario", self.new_scenario, QKeySequence.StandardKey.New)
+        self._action(file, "Open S&cenario...", self.open_scenario, QKeySequence.StandardKey.Open)
+        self._action(file, "&Save Scenario", self.save_scenario, QKeySequence.StandardKey.Save)
+        self._action(file, "Save Scenario &As...", lambda: self.save_scenario(ask=True),
+                     QKeySequence.StandardKey.SaveAs)
+        self._action(file, "Export &Report...", self.export_report, "Ctrl+E")
+        file.addSeparator()
         self._action(file, "Save &Snapshot...", self.save_snapshot, "Ctrl+Shift+S")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit = menus.addMenu("&Edit")
+        self.undo_action = self._action(edit, "&Undo", lambda: self.planning.stack.undo(),
+                                        QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action(edit, "&Redo", lambda: self.planning.stack.redo(),
+                                        QKeySequence.StandardKey.Redo)
+        self._action(edit, "&Delete Site", lambda: self.planning_panel.delete_selected(),
+                     QKeySequence.StandardKey.Delete)
+        self._action(edit, "Stop Placing", self.planning_panel.stop_placing, "Esc")
+        self._watch_stack()
 
         view = menus.addMenu("&View")
         self._action(view, "&Home (Victoria Harbour)", lambda: self.fly_to("harbour"), "H")
@@ -240,6 +271,7 @@ class MainWindow(QMainWindow):
         self.twin.go_to(self.initial_view)
         self.twin.layers.extend(loaded.layers)
         self.twin.layers.extend(loaded.live_layers)
+        self.twin.layers.append(self.planning.sites_layer)
         self._bind_feeds(loaded)
         notice = ""
         if loaded.city.approximate:
@@ -305,6 +337,9 @@ class MainWindow(QMainWindow):
     def _on_mouse_move(self, event) -> None:
         if self.twin.city is None or event.pos is None:
             return
+        if self._dragging is not None:
+            self._on_mouse_drag(event)
+            return
         ground = self.canvas.city_scene.ground_at(tuple(event.pos[:2]))
         if ground is None:
             self.cursor_label.setText("Sky")
@@ -318,8 +353,27 @@ class MainWindow(QMainWindow):
 
     def _on_mouse_press(self, event) -> None:
         self._press_pos = tuple(event.pos[:2])
+        if event.button == 1 and self.twin.city is not None:
+            site = self.canvas.city_scene.pick_site(self._press_pos)
+            if site is not None:  # drag the site, not the camera
+                self._dragging = site
+                self.planning.editor.select(site)
+                self.canvas.view.camera.interactive = False
+
+    def _on_mouse_drag(self, event) -> None:
+        if self._dragging is None or event.pos is None:
+            return
+        surface = self.canvas.city_scene.surface_at(tuple(event.pos[:2]))
+        if surface is not None:
+            self.planning.drag_to(self._dragging, surface)
 
     def _on_mouse_release(self, event) -> None:
+        if self._dragging is not None:
+            self._dragging = None
+            self.planning.end_drag()
+            self.canvas.view.camera.interactive = True
+            self._press_pos = None
+            return
         if self._press_pos is None or event.button != 1:
             return
         dx = event.pos[0] - self._press_pos[0]
@@ -329,8 +383,19 @@ class MainWindow(QMainWindow):
             self.pick_at((event.pos[0], event.pos[1]))
 
     def pick_at(self, pos: tuple[float, float]) -> None:
-        """Select the live feature (link, station) or building under a canvas pixel, or clear
-        the selection."""
+        """Place a site when placing; else select the site, live feature (link, station) or
+        building under a canvas pixel, or clear the selection."""
+        scene_ = self.canvas.city_scene
+        if self.planning.place_kind is not None:
+            surface = scene_.surface_at(pos)
+            if surface is not None:
+                self.planning.place_at(surface)
+            return
+        site = scene_.pick_site(pos)
+        if site is not None:
+            self.planning.editor.select(site)
+            self.planning_dock.raise_()
+            return
         live = self.canvas.city_scene.pick_live(pos)
         if live is not None:
             self._select_live(*live)
@@ -360,6 +425,72 @@ class MainWindow(QMainWindow):
                                      info.get("unit", ""))
             self.history_dock.raise_()
         self.statusBar().showMessage(f"Selected {info['name']}", 4000)
+
+    # -- scenarios -------------------------------------------------------------------------------
+    def _watch_stack(self, *_: object) -> None:
+        stack = self.planning.stack
+        for signal in (stack.events.can_undo, stack.events.can_redo, stack.events.clean):
+            signal.connect(self._update_edit_actions)
+        self._update_edit_actions()
+
+    def _update_edit_actions(self, *_: object) -> None:
+        stack = self.planning.stack
+        self.undo_action.setEnabled(stack.can_undo)
+        self.redo_action.setEnabled(stack.can_redo)
+        self.undo_action.setText(f"&Undo {stack.undo_text}".strip())
+        self.redo_action.setText(f"&Redo {stack.redo_text}".strip())
+        name = self.planning.scenario.name + ("" if stack.clean else " *")
+        city = self.twin.city.name if self.twin.city is not None else ""
+        self.setWindowTitle(f"HK Twin - {name}" + (f" - {city}" if city else ""))
+
+    def new_scenario(self) -> None:
+        from hktwin.model.scenario import Scenario
+
+        self.planning.set_scenario(Scenario(), None)
+
+    def open_scenario(self, path: Path | None = None) -> None:
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Open a scenario", "",
+                                                    "HK Twin scenarios (*.hktwin.json *.json)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        try:
+            self.planning.open(Path(path))
+        except HKTwinError as exc:
+            self._warn("Cannot open the scenario", str(exc))
+
+    def save_scenario(self, ask: bool = False) -> None:
+        path = self.planning.path
+        if ask or path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Save the scenario",
+                                                    "scenario.hktwin.json",
+                                                    "HK Twin scenarios (*.hktwin.json)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        try:
+            self.planning.save(path)
+        except (HKTwinError, OSError) as exc:
+            self._warn("Cannot save the scenario", f"{exc}. Your work is kept in the window "
+                       "and in the autosave copy.")
+        self._update_edit_actions()
+
+    def export_report(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the report to a folder")
+        if folder:
+            self.planning.export(Path(folder))
+
+    def _on_planning_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        if busy:
+            self.progress.setValue(0)
+
+    def _warn(self, title: str, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     # -- other actions -----------------------------------------------------------------------
     def save_snapshot(self) -> None:
