@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 MAX_AGE = {"td-speedmap": timedelta(minutes=15), "td-speed": timedelta(minutes=10),
            "hko-rhrread": timedelta(hours=2), "aqhi": timedelta(hours=2)}
 SHADE_MAX_VERTICES = 40_000
+LINK_OFFSET_M = 12.0
 
 
 def live_layers_for(city: CityModel) -> list[LiveLayer]:
@@ -34,8 +35,13 @@ def live_layers_for(city: CityModel) -> list[LiveLayer]:
     origin = city.origin
     layers: list[LiveLayer] = []
     if "links" in city.feeds:
+        import shapely
+
         links = read_td_links(city.feeds["links"], city.feeds.get("limits"))
-        segments, owner = drape_lines(links.lines(), city.terrain, origin, lift_m=6.0,
+        # Hong Kong drives on the left: each direction is drawn on its own side of the road, so
+        # both directions of a road show (and can be clicked) separately.
+        lines = shapely.offset_curve(links.lines(), LINK_OFFSET_M)
+        segments, owner = drape_lines(lines, city.terrain, origin, lift_m=6.0,
                                       return_owner=True)
         layers.append(TrafficLayer(
             "Traffic", source="td-speedmap", keys=links.ids, segments=segments,
