@@ -11,6 +11,7 @@ import argparse
 import os
 
 import numpy as np
+
 from _common import paired, save
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")

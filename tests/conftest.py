@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from packs import write_tiny_pack
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hk-real"

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import shapely
+
 from hktwin.feeds import aqhi, hko, stations, td_speedmap
 from hktwin.geo.crs import to_wgs84
 

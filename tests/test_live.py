@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
+
 from hktwin.feeds.sources import get_source
 from hktwin.feeds.store import FeedStore
 from hktwin.geo import open_pack

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import shapely
+
 from hktwin.geo.extrude import WALL_SKIRT_M, extrude_footprints
 from hktwin.geo.mesh import MeshArrays
 from hktwin.geo.raycast import intersect_ray_heightfield, intersect_ray_triangles, ray_hits_box

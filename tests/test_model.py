@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from hktwin.model import camera as cam
 from hktwin.model.camera import CameraPose, named_views
 from hktwin.model.layers import BuildingsLayer, Layer, LayerList, TerrainLayer

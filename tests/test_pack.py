@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+
 from hktwin.core.errors import DataError
 from hktwin.geo import open_pack
 from hktwin.geo.pack import read_manifest

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import snapshot_probe
 
 OUT = Path(__file__).resolve().parents[1] / ".cache" / "snapshots"

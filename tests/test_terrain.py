@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 import rasterio
+from rasterio.transform import from_origin
+
 from hktwin.core.errors import DataError
 from hktwin.geo.terrain import Terrain, read_terrain
 from hktwin.geo.terrain_mesh import choose_step, terrain_mesh
-from rasterio.transform import from_origin
 
 
 def plane(rows=40, cols=50, cell=10.0, x0=830_000.0, y0=820_000.0) -> Terrain:

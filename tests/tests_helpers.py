@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+
 from hktwin.geo.buildings import Buildings
 
 

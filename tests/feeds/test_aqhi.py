@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from feed_docs import fixture
+
 from hktwin.feeds import aqhi, stations
 from hktwin.feeds.base import FeedFormatError
 from hktwin.feeds.sources import get_source

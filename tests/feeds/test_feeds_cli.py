@@ -26,6 +26,7 @@ from feed_server import (
     status,
     truncated,
 )
+
 from hktwin.cli import main
 from hktwin.feeds.sources import get_source
 from hktwin.feeds.store import FeedStore

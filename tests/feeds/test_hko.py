@@ -6,6 +6,7 @@ import json
 
 import pytest
 from feed_docs import fixture
+
 from hktwin.feeds import hko
 from hktwin.feeds.base import FeedFormatError
 from hktwin.feeds.sources import get_source

@@ -13,10 +13,11 @@ from xml.sax.saxutils import escape
 
 import pytest
 from feed_docs import REAL, fixture
-from hktwin.feeds.base import FeedFormatError, Observation
-from hktwin.feeds.sources import get_source
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from hktwin.feeds.base import FeedFormatError, Observation
+from hktwin.feeds.sources import get_source
 
 FUZZ = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -24,6 +24,7 @@ from feed_server import (
     status,
     truncated,
 )
+
 from hktwin.feeds.base import FeedSource
 from hktwin.feeds.poller import Poller, SourceState
 from hktwin.feeds.sources import get_source

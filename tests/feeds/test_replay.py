@@ -6,6 +6,7 @@ import math
 from datetime import datetime, timedelta
 
 import pytest
+
 from hktwin.feeds.base import Observation
 from hktwin.feeds.replay import replay, timeline
 from hktwin.feeds.store import HKT, FeedStore

@@ -7,6 +7,7 @@ import math
 
 import pytest
 from feed_docs import fixture
+
 from hktwin.feeds import stations
 from hktwin.geo.crs import from_wgs84
 

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from feed_server import real_speedmap_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from hktwin.feeds.base import Observation
 from hktwin.feeds.sources import get_source
 from hktwin.feeds.store import _VALUES_AT, HKT, FeedStore, StoreError, default_store_path
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=HKT)
 APP = Path(__file__).resolve().parents[2] / "app"

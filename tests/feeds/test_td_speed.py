@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from feed_docs import fixture, irn_document, with_td_namespace
+
 from hktwin.feeds import td_speed
 from hktwin.feeds.base import FeedFormatError
 from hktwin.feeds.sources import get_source

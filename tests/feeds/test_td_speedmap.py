@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from feed_docs import with_td_namespace
+
 from hktwin.feeds import td_speedmap
 from hktwin.feeds.base import FeedFormatError
 from hktwin.feeds.sources import get_source

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+
 from hktwin.feeds import aqhi, td_journey, td_speed, td_speedmap, xmlsafe
 from hktwin.feeds.base import FeedFormatError
 

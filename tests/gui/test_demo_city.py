@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QPoint, Qt
+
 from conftest import pixel, render
 from hktwin.model.camera import CameraPose
 from hktwin.render.scene import SKY
-from PySide6.QtCore import QPoint, Qt
 
 SHOTS = Path(__file__).resolve().parents[2] / ".cache" / "snapshots"
 SKY_RGB = np.array([round(c * 255) for c in SKY[:3]])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+
 from conftest import render
 from hktwin.model.camera import CameraPose
 from hktwin.model.clock import HKT

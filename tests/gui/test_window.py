@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from conftest import look_at_tiny_island, pixel, render
-from hktwin.model.camera import named_views
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
+
+from conftest import look_at_tiny_island, pixel, render
+from hktwin.model.camera import named_views
 
 
 def building_roof(win, name):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from hktwin.analysis.sites import ARAnchor, Sensor, SmallCell
 from hktwin.core.errors import DataError
 from hktwin.model.history import Command, ScenarioEditor, UndoStack
 from hktwin.model.scenario import Scenario
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 
 def central() -> Scenario:

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime, timedelta
 
 import pytest
+
 from hktwin.analysis.sites import ARAnchor, Sensor, SiteSet, SmallCell
 from hktwin.model.clock import HKT
 from hktwin.model.scenario import Scenario, SiteList, site_kind

@@ -10,6 +10,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
 from hktwin.analysis.sites import BAND_GHZ, ARAnchor, Sensor, SmallCell
 from hktwin.core.errors import DataError
 from hktwin.model import scenario_io
@@ -29,9 +33,6 @@ from hktwin.model.scenario_io import (
     scenario_to_dict,
     write_autosave,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CENTRAL = FIXTURES / "central.hktwin.json"

@@ -149,6 +149,16 @@ class CityScene:
     def pick(self, pos: tuple[float, float]) -> tuple[BuildingsLayer, int] | None:
         """The visible building under a canvas pixel, unless the ground hides it."""
         origin, direction = self.ray(pos)
+        best_t, best = self._building_hit(origin, direction)
+        if best is None:
+            return None
+        ground = self._ground_distance(origin, direction)
+        if np.isfinite(ground) and ground < best_t - 1.0:
+            return None
+        return best
+
+    def _building_hit(self, origin: np.ndarray, direction: np.ndarray):
+        """(distance, (layer, building id)) of the nearest visible building face on a ray."""
         best_t, best = np.inf, None
         for layer in self.twin.layers.of_type(BuildingsLayer):
             if not layer.visible:
@@ -161,12 +171,7 @@ class CityScene:
                                                   tile.mesh.faces)
                 if t < best_t:
                     best_t, best = t, (layer, int(tile.mesh.face_owner[face]))
-        if best is None:
-            return None
-        ground = self._ground_distance(origin, direction)
-        if np.isfinite(ground) and ground < best_t - 1.0:
-            return None
-        return best
+        return best_t, best
 
 
     def _project_scene(self, points: np.ndarray) -> np.ndarray:
@@ -175,8 +180,9 @@ class CityScene:
 
     def pick_live(self, pos: tuple[float, float], tolerance_px: float = 8.0):
         """The live feature (traffic link or station) drawn nearest a canvas pixel, within
-        `tolerance_px`: (layer, index) or None. Measured on screen, as a user aims."""
-        best, best_d = None, tolerance_px
+        `tolerance_px`: (layer, index) or None. Measured on screen, as a user aims; a feature
+        hidden behind a building under the cursor does not count."""
+        best, best_d, best_xyz = None, tolerance_px, None
         p = np.asarray(pos, np.float64)
         for layer in self.twin.layers:
             if not layer.visible:
@@ -191,12 +197,25 @@ class CityScene:
                 i = int(np.argmin(d))
                 if d[i] < best_d:
                     best, best_d = (layer, int(layer.segment_link[i])), d[i]
+                    seg = layer.segments[i].astype(np.float64)
+                    best_xyz = seg[0] + t[i] * (seg[1] - seg[0])
             elif isinstance(layer, StationsLayer) and len(layer.positions):
                 d = np.linalg.norm(self._project_scene(layer.positions) - p, axis=1)
                 i = int(np.argmin(d))
                 if d[i] < best_d:
                     best, best_d = (layer, i), d[i]
+                    best_xyz = layer.positions[i].astype(np.float64)
+        if best is not None and self._building_in_front(pos, best_xyz):
+            return None
         return best
+
+    def _building_in_front(self, pos: tuple[float, float], point: np.ndarray) -> bool:
+        """Whether a building under the pixel stands between the eye and `point`."""
+        if self.pick(pos) is None:
+            return False
+        origin, direction = self.ray(pos)
+        hit_t = self._building_hit(origin, direction)[0]
+        return hit_t < float(np.linalg.norm(point - origin)) - 5.0
 
 
     def pick_site(self, pos: tuple[float, float], tolerance_px: float = 12.0) -> str | None:
