@@ -105,7 +105,7 @@ class StationsAdapter(VisualAdapter):
         import shapely
 
         pos = self.layer.positions
-        half = 70.0
+        half = 30.0
         boxes = shapely.box(pos[:, 0] - half, pos[:, 1] - half, pos[:, 0] + half,
                             pos[:, 1] + half)
         heights = np.nan_to_num(values, nan=0.0) * AQHI_METRES_PER_UNIT + 1.0

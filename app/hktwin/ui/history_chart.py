@@ -32,6 +32,7 @@ class QtHistoryChart(QWidget):
         self._origin: datetime | None = None
         self._last_live_reload: datetime | None = None
         clock.events.time.connect(self._on_time)
+        self.clear()
 
     def _hours(self, when: datetime) -> float:
         return (when - self._origin) / timedelta(hours=1) if self._origin else 0.0
@@ -66,5 +67,6 @@ class QtHistoryChart(QWidget):
 
     def clear(self) -> None:
         self.series = None
+        self._origin = None
         self.curve.setData([], [])
-        self.plot.setTitle("")
+        self.plot.setTitle("Click a road link or a station to chart its day")
