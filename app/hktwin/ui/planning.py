@@ -74,6 +74,7 @@ class PlanningController(QObject):
         self.resolution_m = 5.0
         self.sites_layer = SitesLayer("Sites", scenario=self.scenario)
         self.results: list[tuple[str, Any]] = []  # (label, CoverageResult), newest last
+        self.comparison = None  # the newest Comparison
         self.job: Job | None = None
         self.preview_job: Job | None = None
         self._preview_pending = False
@@ -191,7 +192,7 @@ class PlanningController(QObject):
     def _on_evaluated(self, label: str, result) -> None:
         self.results.append((label, result))
         self._show_raster("Coverage (RSRP)", result.rsrp_dbm, result.bounds, "rsrp",
-                          result.settings.resolution_m)
+                          result.resolution_m)
         self._remove_layer("Coverage preview")
         self.busy.emit(False)
         self.evaluated.emit(result)
@@ -221,11 +222,10 @@ class PlanningController(QObject):
         if self.preview_job is not None and self.preview_job.isRunning():
             self._preview_pending = site_id
             return
+        from hktwin.analysis.coverage import preview_settings
         from hktwin.analysis.sites import SiteSet
 
-        r = PREVIEW_RADIUS_M
-        bounds = (record.x - r, record.y - r, record.x + r, record.y + r)
-        settings = self._settings(bounds, PREVIEW_RESOLUTION_M)
+        settings = preview_settings(record.x, record.y, PREVIEW_RADIUS_M, PREVIEW_RESOLUTION_M)
         city, sites = self.twin.city, SiteSet(cells=(record,))
 
         def work(progress, cancel):
@@ -252,11 +252,32 @@ class PlanningController(QObject):
         from hktwin.analysis.compare import compare
 
         (label_a, a), (label_b, b) = self.results[-2:]
-        comparison = compare(a, b)
-        self._show_raster("Difference (B - A)", comparison.rsrp_difference_db, b.bounds,
-                          "difference", b.settings.resolution_m)
+        if a.grid != b.grid:  # compare on one grid: evaluate A again over B's
+            self.status.emit("The two evaluations cover different areas; evaluate both over "
+                             "the same area (set the scenario's area) to compare them")
+            return None
+        self.comparison = compare(a, b)
+        self._show_raster("Difference (B - A)", self.comparison.rsrp_delta_db, b.bounds,
+                          "difference", b.resolution_m)
         self.status.emit(f"Compared {label_b} with {label_a}")
-        return {"a": label_a, "b": label_b, "deltas": comparison.metric_deltas}
+        return {"a": label_a, "b": label_b, "summary": self.comparison.summary,
+                "table": self.comparison.table}
+
+    def export(self, folder: Path) -> dict[str, Path] | None:
+        """Write the newest evaluation (and the comparison, if any) as files to share."""
+        if not self.results:
+            self.status.emit("Evaluate coverage before exporting a report")
+            return None
+        from hktwin.analysis.export import write_outputs
+        from hktwin.analysis.report import write_comparison_report
+
+        label, result = self.results[-1]
+        written = write_outputs(folder, result, self.scenario.site_set(), title=label)
+        if self.comparison is not None and self.comparison.b is result:
+            written["comparison"] = write_comparison_report(folder / "comparison.html",
+                                                            self.comparison)
+        self.status.emit(f"Report written to {written['report']}")
+        return written
 
 
 class QtPlanningPanel(QWidget):
@@ -373,7 +394,9 @@ class QtPlanningPanel(QWidget):
     def _compare(self) -> None:
         comparison = self.controller.compare_last_two()
         if comparison is not None:
-            rows = [(f"Δ {k}", v) for k, v in flatten_metrics(comparison["deltas"])]
+            rows = [(f"Δ {k}", v) for k, v in comparison["summary"].items()]
+            for row in comparison["table"]:
+                rows.append((f"Δ {row.get('metric', '?')}", row.get("delta")))
             self.fill_table(rows)
             self.legend.setText(_legend_html("difference"))
 
