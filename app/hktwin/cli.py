@@ -80,11 +80,12 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _scenario_sites(path: Path):
-    """A scenario file's sites and evaluation area, for `hktwin evaluate`."""
+    """A scenario file's sites and evaluation area, for `hktwin evaluate`: the same area the
+    window evaluates, so both give the same numbers."""
     from hktwin.model.scenario_io import load_scenario
 
     scenario = load_scenario(path)
-    return scenario.site_set(), scenario.area
+    return scenario.site_set(), scenario.evaluation_area()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
