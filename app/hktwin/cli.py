@@ -15,6 +15,7 @@ from hktwin import __version__
 from hktwin.analysis import cli as analysis_cli
 from hktwin.core.errors import HKTwinError
 from hktwin.feeds import cli as feeds_cli
+from hktwin.geo import data_cli
 from hktwin.model.camera import HOME_VIEW, VIEW_NAMES
 
 EXIT_USAGE = 2
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--pack", type=Path, help="data pack folder (default: the demo city)")
     feeds_cli.register(sub)
     analysis_cli.register(sub)
+    data_cli.register(sub)
     return parser
 
 
@@ -79,6 +81,13 @@ def _snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warm_pack(pack: Path, progress) -> None:
+    """Mesh an imported pack's buildings into the cache exactly as the app will open it."""
+    from hktwin.model.loading import load_city
+
+    load_city(pack, progress=progress)
+
+
 def _scenario_sites(path: Path):
     """A scenario file's sites and evaluation area, for `hktwin evaluate`: the same area the
     window evaluates, so both give the same numbers."""
@@ -98,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return feeds_cli.run(args)
         if args.command == "evaluate":
             return analysis_cli.run(args, load_sites=_scenario_sites)
+        if args.command == "data":
+            return data_cli.run(args, warm=_warm_pack)
         _check_pack(args.pack)
         from hktwin.ui.app import run_gui
 

@@ -23,7 +23,11 @@ class CityModel:
     terrain: Terrain
     buildings: Buildings | None
     vectors: dict[str, VectorTable] = field(default_factory=dict)
-    vector_kinds: dict[str, str] = field(default_factory=dict)  # name -> "roads" | "vector"
+    vector_kinds: dict[str, str] = field(default_factory=dict)  # name -> "roads", "vector"...
+    #: Gridded layers other than the terrain (a population density raster...), each a `Terrain`
+    #: of values on a north-up EPSG:2326 grid, so `height_at` samples them.
+    rasters: dict[str, Terrain] = field(default_factory=dict)
+    raster_kinds: dict[str, str] = field(default_factory=dict)  # name -> "population" | "raster"
     feeds: dict[str, Path] = field(default_factory=dict)  # "links", "limits", "recording"
     notice: str = ""
     approximate: bool = False

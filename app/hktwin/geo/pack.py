@@ -19,7 +19,11 @@ from hktwin.geo.vector import read_vector
 
 PACK_FORMAT = "hktwin-pack"
 PACK_VERSION = 1
-LAYER_KINDS = ("terrain", "buildings", "roads", "vector")
+LAYER_KINDS = ("terrain", "buildings", "roads", "districts", "stations", "population", "vector",
+               "raster")
+#: Files of these suffixes are rasters (read like the terrain, into `CityModel.rasters`); a
+#: `population` layer is either census polygons or a density raster.
+RASTER_SUFFIXES = (".tif", ".tiff")
 
 
 def read_manifest(pack_dir: Path) -> dict:
@@ -68,7 +72,7 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
     layers = manifest["layers"]
     n = len(layers)
     terrain = buildings = None
-    vectors, kinds = {}, {}
+    vectors, kinds, rasters, raster_kinds = {}, {}, {}, {}
     for i, (name, entry) in enumerate(layers.items()):
         progress(i / n, f"Reading {name}")
         file = pack_dir / entry["path"]
@@ -77,6 +81,9 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
             terrain = read_terrain(file)
         elif kind == "buildings":
             buildings = read_buildings(file)
+        elif kind == "raster" or file.suffix.lower() in RASTER_SUFFIXES:
+            rasters[name] = read_terrain(file)
+            raster_kinds[name] = kind
         else:
             vectors[name] = read_vector(file)
             kinds[name] = kind
@@ -93,6 +100,8 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
         buildings=buildings,
         vectors=vectors,
         vector_kinds=kinds,
+        rasters=rasters,
+        raster_kinds=raster_kinds,
         feeds={name: pack_dir / rel for name, rel in feeds.items()},
         notice=str(manifest.get("notice", "")),
         approximate=bool(manifest.get("approximate", False)),

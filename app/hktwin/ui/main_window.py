@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         menus = self.menuBar()
         file = menus.addMenu("&File")
         self._action(file, "&Open Data Pack...", self.choose_pack, "Ctrl+Shift+O")
+        self._action(file, "&Import Data...", self.import_data, "Ctrl+I")
         file.addSeparator()
         self._action(file, "&New Scenario", self.new_scenario, QKeySequence.StandardKey.New)
         self._action(file, "Open S&cenario...", self.open_scenario, QKeySequence.StandardKey.Open)
@@ -249,6 +250,16 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.loader.start()
+
+    def import_data(self) -> None:
+        """File > Import: official files into a data pack, then open it."""
+        from hktwin.ui.import_dialog import QtImportDialog
+
+        current = self.twin.city.path if self.twin.city is not None else None
+        default = None if current is None or self.twin.city.approximate else current
+        dialog = QtImportDialog(self, default)
+        dialog.imported.connect(self.load_pack)
+        dialog.open()
 
     def choose_pack(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open an HK Twin data pack")
