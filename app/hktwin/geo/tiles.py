@@ -1,7 +1,9 @@
 """Buildings merged into one mesh per square tile, cached on disk keyed by the source's hash.
 
 One mesh per tile keeps draw calls few (a 6 km tile holds thousands of buildings) while letting
-the renderer cull and, later, simplify tile by tile.
+the renderer cull and simplify tile by tile. For level of detail, crowded tiles are split as a
+quadtree (down to 6 km / 2^MAX_SPLITS) so that culling and full detail near the camera work on
+small pieces, and each tile also keeps its buildings as oriented boxes (`hktwin.geo.lod`).
 """
 
 from __future__ import annotations
@@ -17,21 +19,28 @@ import numpy as np
 from hktwin.core.progress import Progress, no_progress
 from hktwin.geo.buildings import Buildings
 from hktwin.geo.extrude import extrude_footprints
+from hktwin.geo.lod import Boxes, oriented_boxes
 from hktwin.geo.mesh import MeshArrays
 
 log = logging.getLogger(__name__)
 
 #: Bump when the meshing changes, so old caches are rebuilt rather than trusted.
-MESH_FORMAT = 3
+MESH_FORMAT = 4
 TILE_SIZE_M = 6000.0
+#: A quadtree tile is split at most this many times (6 km -> 375 m).
+MAX_SPLITS = 4
 
 
 @dataclass(frozen=True, eq=False)
 class Tile:
-    """One tile's merged building mesh; `key` is (column, row) on the tile grid."""
+    """One tile's merged building mesh; `key` is (column, row) on the grid of tiles of
+    `TILE_SIZE_M / 2**level` metres; `boxes` the same buildings as oriented boxes, when level of
+    detail asked for them."""
 
     key: tuple[int, int]
     mesh: MeshArrays
+    level: int = 0
+    boxes: Boxes | None = None
 
 
 def tile_keys(x: np.ndarray, y: np.ndarray, tile_size: float, origin: tuple[float, float]):
@@ -41,26 +50,60 @@ def tile_keys(x: np.ndarray, y: np.ndarray, tile_size: float, origin: tuple[floa
     return col, row
 
 
+def quadtree_keys(
+    x: np.ndarray, y: np.ndarray, tile_size: float, origin: tuple[float, float],
+    max_per_tile: int | None, max_splits: int = MAX_SPLITS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(column, row, level) of each point: a tile holding more than `max_per_tile` points is
+    split into four, recursively, so dense districts get small tiles and the countryside big."""
+    col, row = tile_keys(x, y, tile_size, origin)
+    level = np.zeros(len(col), np.int64)
+    if max_per_tile is None:
+        return col, row, level
+    for depth in range(1, max_splits + 1):
+        _, inverse, counts = np.unique(_pack(col, row, level), return_inverse=True,
+                                       return_counts=True)
+        crowded = counts[inverse] > max_per_tile
+        if not crowded.any():
+            break
+        level[crowded] = depth
+        col[crowded], row[crowded] = tile_keys(x[crowded], y[crowded], tile_size / 2**depth,
+                                               origin)
+    return col, row, level
+
+
+def _pack(col: np.ndarray, row: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """One sortable int64 per (level, column, row); columns and rows fit in 28 bits."""
+    return (level << 56) + ((col & 0xFFFFFFF) << 28) + (row & 0xFFFFFFF)
+
+
 def mesh_building_tiles(
     buildings: Buildings,
     origin: tuple[float, float],
     tile_size: float = TILE_SIZE_M,
     progress: Progress = no_progress,
+    max_per_tile: int | None = None,
+    boxes: bool = False,
 ) -> list[Tile]:
-    """Group buildings by the tile of their centroid and extrude each group into one mesh."""
-    col, row = tile_keys(buildings.centroid_x, buildings.centroid_y, tile_size, origin)
-    packed = (col << 32) + (row & 0xFFFFFFFF)
+    """Group buildings by the tile of their centroid and extrude each group into one mesh.
+
+    `max_per_tile` splits crowded tiles (a quadtree); `boxes` adds each tile's oriented boxes.
+    """
+    x, y = np.asarray(buildings.centroid_x), np.asarray(buildings.centroid_y)
+    col, row, level = quadtree_keys(x, y, tile_size, origin, max_per_tile)
+    packed = _pack(col, row, level)
     order = np.argsort(packed, kind="stable")
     keys, starts = np.unique(packed[order], return_index=True)
     ends = np.append(starts[1:], len(order))
     tiles = []
-    for i, (key, start, end) in enumerate(zip(keys, starts, ends, strict=True)):
+    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
         rows = order[start:end]
-        mesh = extrude_footprints(
-            buildings.footprints[rows], buildings.base[rows], buildings.height[rows],
-            buildings.ids[rows], origin=origin,
-        )
-        tiles.append(Tile((int(key >> 32), int(np.int32(key & 0xFFFFFFFF))), mesh))
+        first = rows[0]
+        args = (buildings.footprints[rows], buildings.base[rows], buildings.height[rows],
+                buildings.ids[rows])
+        mesh = extrude_footprints(*args, origin=origin)
+        box = oriented_boxes(*args, origin=origin) if boxes else None
+        tiles.append(Tile((int(col[first]), int(row[first])), mesh, int(level[first]), box))
         progress((i + 1) / len(keys), f"Meshing buildings: tile {i + 1}/{len(keys)}")
     return tiles
 
@@ -74,18 +117,25 @@ def file_digest(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def cache_key(source: Path, origin: tuple[float, float], tile_size: float) -> str:
+def cache_key(
+    source: Path, origin: tuple[float, float], tile_size: float,
+    max_per_tile: int | None = None, boxes: bool = False,
+) -> str:
     """A key that changes with the source's content, the mesher, the origin and the tiling."""
     params = f"{MESH_FORMAT}:{origin[0]:.3f}:{origin[1]:.3f}:{tile_size:.3f}"
+    if max_per_tile is not None or boxes:
+        params += f":{max_per_tile}:{int(boxes)}"
     return hashlib.sha256((file_digest(source) + params).encode()).hexdigest()[:32]
 
 
 _ARRAYS = ("vertices", "faces", "normals", "face_owner")
+_TABLE = ("keys", "vertex_counts", "face_counts")
+_BOXES = ("box_corners", "box_z", "box_owner", "box_size", "box_counts", "box_error")
 
 
 def _payload_digest(arrays: dict[str, np.ndarray]) -> str:
     h = hashlib.sha256()
-    for name in (*_ARRAYS, "keys", "vertex_counts", "face_counts"):
+    for name in (*_ARRAYS, *_TABLE, *[b for b in _BOXES if b in arrays]):
         h.update(np.ascontiguousarray(arrays[name]).tobytes())
     return h.hexdigest()
 
@@ -96,9 +146,11 @@ def save_tiles(path: Path, tiles: list[Tile]) -> None:
     arrays = {name: getattr(merged, name) for name in _ARRAYS}
     # Face indices are stored per tile, not merged, so a tile can be sliced back out as is.
     arrays["faces"] = np.concatenate([t.mesh.faces for t in tiles]) if tiles else merged.faces
-    arrays["keys"] = np.array([t.key for t in tiles], dtype=np.int64).reshape(-1, 2)
+    arrays["keys"] = np.array([(*t.key, t.level) for t in tiles], dtype=np.int64).reshape(-1, 3)
     arrays["vertex_counts"] = np.array([len(t.mesh.vertices) for t in tiles], dtype=np.int64)
     arrays["face_counts"] = np.array([t.mesh.n_faces for t in tiles], dtype=np.int64)
+    if tiles and all(t.boxes is not None for t in tiles):
+        arrays.update(_box_arrays([t.boxes for t in tiles]))  # type: ignore[misc]
     arrays["digest"] = np.array(_payload_digest(arrays))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
@@ -113,11 +165,12 @@ def load_tiles(path: Path) -> list[Tile]:
             arrays = {name: data[name] for name in data.files}
     except Exception as exc:  # zipfile, CRC, truncated or missing members
         raise ValueError(f"unreadable mesh cache {path}: {exc}") from exc
-    missing = {*_ARRAYS, "keys", "vertex_counts", "face_counts", "digest"} - arrays.keys()
+    missing = {*_ARRAYS, *_TABLE, "digest"} - arrays.keys()
     if missing or str(arrays["digest"]) != _payload_digest(arrays):
         raise ValueError(f"mesh cache {path} does not match its digest")
     v_ends = np.cumsum(arrays["vertex_counts"])
     f_ends = np.cumsum(arrays["face_counts"])
+    boxes = _boxes_from(arrays) if "box_counts" in arrays else [None] * len(arrays["keys"])
     tiles = []
     for i, key in enumerate(arrays["keys"]):
         v0 = v_ends[i - 1] if i else 0
@@ -128,8 +181,28 @@ def load_tiles(path: Path) -> list[Tile]:
             arrays["normals"][v0 : v_ends[i]],
             arrays["face_owner"][f0 : f_ends[i]],
         )
-        tiles.append(Tile((int(key[0]), int(key[1])), mesh))
+        level = int(key[2]) if len(key) > 2 else 0  # format 3 caches had no level
+        tiles.append(Tile((int(key[0]), int(key[1])), mesh, level, boxes[i]))
     return tiles
+
+
+def _box_arrays(boxes: list[Boxes]) -> dict[str, np.ndarray]:
+    return {
+        "box_corners": np.concatenate([b.corners for b in boxes]),
+        "box_z": np.concatenate([b.z for b in boxes]),
+        "box_owner": np.concatenate([b.owner for b in boxes]),
+        "box_size": np.concatenate([b.size for b in boxes]),
+        "box_counts": np.array([len(b) for b in boxes], np.int64),
+        "box_error": np.array([b.error for b in boxes], np.float64),
+    }
+
+
+def _boxes_from(arrays: dict[str, np.ndarray]) -> list[Boxes]:
+    ends = np.cumsum(arrays["box_counts"])
+    starts = ends - arrays["box_counts"]
+    return [Boxes(arrays["box_corners"][a:b], arrays["box_z"][a:b], arrays["box_owner"][a:b],
+                  arrays["box_size"][a:b], float(e))
+            for a, b, e in zip(starts, ends, arrays["box_error"], strict=True)]
 
 
 def cached_building_tiles(
@@ -138,14 +211,18 @@ def cached_building_tiles(
     cache_dir: Path | None,
     tile_size: float = TILE_SIZE_M,
     progress: Progress = no_progress,
+    max_per_tile: int | None = None,
+    boxes: bool = False,
 ) -> tuple[list[Tile], bool]:
     """Tiles from the cache when it holds a valid entry for this source, else mesh and store.
 
     Returns (tiles, from_cache). A corrupt entry is logged, deleted and rebuilt.
     """
+    options = {"max_per_tile": max_per_tile, "boxes": boxes}
     if cache_dir is None or buildings.source is None:
-        return mesh_building_tiles(buildings, origin, tile_size, progress), False
-    path = cache_dir / "meshes" / f"buildings-{cache_key(buildings.source, origin, tile_size)}.npz"
+        return mesh_building_tiles(buildings, origin, tile_size, progress, **options), False
+    key = cache_key(buildings.source, origin, tile_size, **options)
+    path = cache_dir / "meshes" / f"buildings-{key}.npz"
     if path.exists():
         try:
             tiles = load_tiles(path)
@@ -154,7 +231,7 @@ def cached_building_tiles(
         except ValueError as exc:
             log.warning("%s; rebuilding it", exc)
             path.unlink(missing_ok=True)
-    tiles = mesh_building_tiles(buildings, origin, tile_size, progress)
+    tiles = mesh_building_tiles(buildings, origin, tile_size, progress, **options)
     try:
         save_tiles(path, tiles)
     except OSError as exc:  # a read-only or full cache folder must not stop the app

@@ -17,6 +17,7 @@ from psygnal.containers import EventedList
 
 from hktwin.geo.buildings import Buildings
 from hktwin.geo.mesh import MeshArrays
+from hktwin.geo.pyramid import TerrainPyramid
 from hktwin.geo.terrain import Terrain
 from hktwin.geo.tiles import Tile
 
@@ -43,15 +44,22 @@ class Layer:
 @evented
 @dataclass(eq=False)
 class TerrainLayer(Layer):
-    """The ground, as a mesh coloured by elevation and lit by the sun."""
+    """The ground, as a mesh coloured by elevation and lit by the sun.
+
+    A terrain too large for one mesh comes with a `pyramid` instead (chunks chosen per view by
+    the renderer); `mesh` is then empty.
+    """
 
     terrain: Terrain | None = field(default=None, repr=False)
     mesh: MeshArrays = field(default_factory=MeshArrays.empty, repr=False)
+    pyramid: TerrainPyramid | None = field(default=None, repr=False)
     kind: ClassVar[str] = "terrain"
 
     @property
     def summary(self) -> str:
         rows, cols = self.terrain.shape if self.terrain is not None else (0, 0)
+        if self.pyramid is not None:
+            return f"terrain {cols}x{rows} cells, level of detail ({self.pyramid.n_levels} levels)"
         return f"terrain {cols}x{rows} cells, {self.mesh.n_faces:,} triangles"
 
 
@@ -69,11 +77,16 @@ class SeaLayer(Layer):
 @evented
 @dataclass(eq=False)
 class BuildingsLayer(Layer):
-    """Extruded buildings merged into one mesh per tile; `selected` is a building id or None."""
+    """Extruded buildings merged into one mesh per tile; `selected` is a building id or None.
+
+    With `lod`, the renderer draws near tiles in full and far ones as boxes (`Tile.boxes`),
+    under a triangle budget; picking always uses the full meshes.
+    """
 
     buildings: Buildings | None = field(default=None, repr=False)
     tiles: list[Tile] = field(default_factory=list, repr=False)
     selected: int | None = None
+    lod: bool = False
     kind: ClassVar[str] = "buildings"
 
     @property
@@ -83,7 +96,8 @@ class BuildingsLayer(Layer):
     @property
     def summary(self) -> str:
         count = len(self.buildings) if self.buildings is not None else 0
-        return f"{count:,} buildings in {len(self.tiles)} tiles, {self.n_faces:,} triangles"
+        lod = ", level of detail" if self.lod else ""
+        return f"{count:,} buildings in {len(self.tiles)} tiles, {self.n_faces:,} triangles{lod}"
 
 
 @evented

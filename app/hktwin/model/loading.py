@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from hktwin.core.paths import cache_dir as default_cache_dir
 from hktwin.core.progress import Progress, no_progress, sub_progress
 from hktwin.feeds.store import FeedStore
 from hktwin.geo.city import CityModel
 from hktwin.geo.drape import drape_lines
-from hktwin.geo.pack import open_pack
+from hktwin.geo.pack import open_pack, read_manifest
+from hktwin.geo.pyramid import TerrainPyramid, level_count, levels_from_raster
 from hktwin.geo.terrain_mesh import choose_step, terrain_mesh
 from hktwin.geo.tiles import cached_building_tiles
 from hktwin.model.layers import BuildingsLayer, Layer, LinesLayer, SeaLayer, TerrainLayer
@@ -19,6 +24,16 @@ from hktwin.model.live_layers import LiveLayer
 #: The drawn terrain keeps at most this many grid vertices; software GL draws ~1 M triangles in
 #: about 0.4 s, so the default keeps the whole scene interactive without a GPU.
 TERRAIN_MAX_VERTICES = 400_000
+#: A terrain with more cells than this (4x what one mesh keeps, so a stride of 2 or more would
+#: drop detail near the camera) is drawn from a pyramid of chunks chosen per view instead.
+TERRAIN_PYRAMID_CELLS = TERRAIN_MAX_VERTICES * 4
+#: Buildings of more triangles than this (about 95,000 buildings) are drawn with level of
+#: detail: crowded tiles split down to at most LOD_TILE_BUILDINGS buildings, far ones as boxes.
+#: The demo city (48k buildings, 0.5 M triangles) stays below, drawn whole.
+BUILDINGS_LOD_FACES = 1_000_000
+LOD_TILE_BUILDINGS = 2_000
+
+log = logging.getLogger(__name__)
 
 LINE_STYLES = {
     "roads": ((0.98, 0.72, 0.20), 2.5),
@@ -39,19 +54,32 @@ def load_city(
     pack: str | Path | None = None,
     progress: Progress = no_progress,
     cache: Path | bool | None = True,
-    terrain_max_vertices: int = TERRAIN_MAX_VERTICES,
+    terrain_max_vertices: int | None = None,
+    lod: bool | None = None,
 ) -> LoadedCity:
     """Read a pack (the demo city when None) and build its layers: terrain, sea, lines, buildings.
 
     `cache` is a folder, True for the user cache folder, or False/None to mesh without caching.
+    `lod` forces level of detail on or off; None (the default) decides by size, and the
+    environment variable HKTWIN_LOD=on|off overrides that.
     """
     cache_path = default_cache_dir() if cache is True else (cache or None)
+    max_vertices = terrain_max_vertices or TERRAIN_MAX_VERTICES
+    if lod is None:
+        lod = {"on": True, "off": False}.get(os.environ.get("HKTWIN_LOD", "").lower())
     city = open_pack(pack, sub_progress(progress, 0.0, 0.35))
     origin = city.origin
-    progress(0.35, "Meshing terrain")
-    step = choose_step(city.terrain, terrain_max_vertices)
-    terrain = TerrainLayer("Terrain", terrain=city.terrain,
-                           mesh=terrain_mesh(city.terrain, step, origin))
+    rows, cols = city.terrain.shape
+    lod_terrain = lod if lod is not None else rows * cols > TERRAIN_PYRAMID_CELLS
+    if lod_terrain:
+        progress(0.35, "Building the terrain pyramid")
+        terrain = TerrainLayer("Terrain", terrain=city.terrain,
+                               pyramid=terrain_pyramid(city, origin))
+    else:
+        progress(0.35, "Meshing terrain")
+        step = choose_step(city.terrain, max_vertices)
+        terrain = TerrainLayer("Terrain", terrain=city.terrain,
+                               mesh=terrain_mesh(city.terrain, step, origin))
     xmin, ymin, xmax, ymax = city.bounds
     sea = SeaLayer("Sea", bounds=(xmin - origin[0], ymin - origin[1],
                                   xmax - origin[0], ymax - origin[1]))
@@ -65,12 +93,38 @@ def load_city(
         layers.append(LinesLayer(name.capitalize(), segments=segments, color=color, width=width))
     from_cache = False
     if city.buildings is not None:
+        lod_buildings = lod if lod is not None else (
+            estimated_faces(city.buildings.footprints) > BUILDINGS_LOD_FACES)
         tiles, from_cache = cached_building_tiles(
-            city.buildings, origin, cache_path, progress=sub_progress(progress, 0.5, 1.0)
+            city.buildings, origin, cache_path, progress=sub_progress(progress, 0.5, 1.0),
+            max_per_tile=LOD_TILE_BUILDINGS if lod_buildings else None, boxes=lod_buildings,
         )
-        layers.append(BuildingsLayer("Buildings", buildings=city.buildings, tiles=tiles))
+        layers.append(BuildingsLayer("Buildings", buildings=city.buildings, tiles=tiles,
+                                     lod=lod_buildings))
     progress(1.0, "City ready")
     return LoadedCity(city, layers, from_cache)
+
+
+def terrain_pyramid(city: CityModel, origin: tuple[float, float]) -> TerrainPyramid:
+    """The city's terrain as a pyramid, its coarse levels read from the GeoTIFF's overviews
+    when the file has them."""
+    n_levels = level_count(city.terrain.shape)
+    levels = None
+    try:
+        entry = next(e for e in read_manifest(city.path)["layers"].values()
+                     if e["kind"] == "terrain")
+        levels = levels_from_raster(city.path / entry["path"], city.terrain.heights, n_levels)
+    except Exception as exc:  # overviews are an optimisation: average in memory instead
+        log.info("terrain overviews not used: %s", exc)
+    return TerrainPyramid(city.terrain, origin, levels=levels)
+
+
+def estimated_faces(footprints) -> int:
+    """Triangles the full extrusion will make: two per wall edge and n - 2 per roof."""
+    import shapely
+
+    coords = shapely.get_num_coordinates(footprints).astype(np.int64)
+    return int(np.maximum(3 * coords - 5, 0).sum())
 
 
 def load_live(loaded: LoadedCity, progress: Progress = no_progress) -> LoadedCity:

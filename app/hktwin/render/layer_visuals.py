@@ -11,6 +11,7 @@ from hktwin.geo.mesh import MeshArrays
 from hktwin.model.layers import BuildingsLayer, LinesLayer, SeaLayer, TerrainLayer
 from hktwin.render import colors
 from hktwin.render.adapters import VisualAdapter, register_adapter
+from hktwin.render.lod_visuals import BuildingsLod, TerrainLod
 
 
 def _mesh_visual(mesh: MeshArrays, vertex_colors: np.ndarray, parent: scene.Node) -> scene.Mesh:
@@ -48,11 +49,34 @@ class MeshAdapter(VisualAdapter):
 
 
 class TerrainAdapter(MeshAdapter):
+    """The terrain mesh, or with a pyramid the chunks its view needs (`lod`), in one mesh."""
+
     def __init__(self, layer: TerrainLayer, parent, context=None) -> None:
         super().__init__(layer, parent, context)
+        self.lod: TerrainLod | None = None
+        if layer.pyramid is not None:
+            self.lod = TerrainLod(layer.pyramid, self.node)
+            _attach_alpha(self, self.lod.visual)
+            return
         mesh = layer.mesh
         shade = colors.lambert(mesh.normals)
         self._add_mesh(mesh, colors.rgba(colors.elevation_colors(mesh.vertices[:, 2]), shade))
+
+    @property
+    def n_faces(self) -> int:
+        return self.lod.n_faces if self.lod is not None else self._face_count
+
+    def close(self) -> None:
+        if self.lod is not None:
+            self.lod.close()
+        super().close()
+
+
+def _attach_alpha(adapter: MeshAdapter, visual: scene.Mesh) -> None:
+    """Follow the layer's opacity on a visual the adapter did not make with `_add_mesh`."""
+    alpha = Alpha(adapter.layer.opacity)
+    visual.attach(alpha)
+    adapter._alpha_filters.append(alpha)
 
 
 class SeaAdapter(MeshAdapter):
@@ -97,7 +121,10 @@ class LinesAdapter(VisualAdapter):
 
 
 class BuildingsAdapter(MeshAdapter):
-    """One vispy Mesh per tile, coloured by kind and lit; the selection drawn as a halo mesh."""
+    """One vispy Mesh per tile, coloured by kind and lit; the selection drawn as a halo mesh.
+
+    With `layer.lod`, two pooled meshes instead: near tiles in full, far ones as boxes (`lod`).
+    """
 
     def __init__(self, layer: BuildingsLayer, parent, context=None) -> None:
         super().__init__(layer, parent, context)
@@ -106,7 +133,15 @@ class BuildingsAdapter(MeshAdapter):
                                            return_inverse=True)
         self._palette = np.array([colors.BUILDING_COLORS.get(k, colors.DEFAULT_BUILDING)
                                   for k in names]).reshape(-1, 3)
-        self.tile_visuals = [self._add_mesh(t.mesh, self._tile_colors(t.mesh)) for t in layer.tiles]
+        self.lod: BuildingsLod | None = None
+        if layer.lod:
+            self.lod = BuildingsLod(layer.tiles, self.node, self._tile_colors)
+            self.tile_visuals = [self.lod.full_visual, self.lod.box_visual]
+            for visual in self.tile_visuals:
+                _attach_alpha(self, visual)
+        else:
+            self.tile_visuals = [self._add_mesh(t.mesh, self._tile_colors(t.mesh))
+                                 for t in layer.tiles]
         self.selection_visual: scene.Mesh | None = None
         layer.events.selected.connect(self._on_selected_change)
         self._on_selected_change(layer.selected)
@@ -137,8 +172,14 @@ class BuildingsAdapter(MeshAdapter):
         self.selection_visual = _mesh_visual(mesh, color, self.node)
         self.selection_visual.order = self.node.order
 
+    @property
+    def n_faces(self) -> int:
+        return self.lod.n_faces if self.lod is not None else self._face_count
+
     def close(self) -> None:
         self.layer.events.disconnect(self._on_selected_change)
+        if self.lod is not None:
+            self.lod.close()
         super().close()
 
 

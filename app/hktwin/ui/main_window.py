@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.planning.busy.connect(self._on_planning_busy)
         self.planning.scenario_changed.connect(self._watch_stack)
         self._dragging: str | None = None
+        self._recovery_checked = False
         self.tabifyDockWidget(layers, feeds)
         layers.raise_()
         self.resizeDocks([layers, inspector], [230, 330], Qt.Orientation.Horizontal)
@@ -282,6 +283,9 @@ class MainWindow(QMainWindow):
         self.twin.go_to(self.initial_view)
         self.twin.layers.extend(loaded.layers)
         self.twin.layers.extend(loaded.live_layers)
+        if not self._recovery_checked:
+            self._recovery_checked = True
+            self.planning.recover()  # after a crash, the planner's work comes back
         self.twin.layers.append(self.planning.sites_layer)
         self._bind_feeds(loaded)
         notice = ""

@@ -103,6 +103,23 @@ class PlanningController(QObject):
         self.sites_layer = SitesLayer("Sites", scenario=scenario)
         layers.append(self.sites_layer)
 
+    def recover(self) -> Path | None:
+        """Reopen an untitled scenario's autosave copy left by a crash; its path or None."""
+        from hktwin.model.scenario_io import find_recovery, load_scenario
+
+        copy = find_recovery(None)
+        if copy is None:
+            return None
+        try:
+            scenario = load_scenario(copy)
+        except Exception as exc:  # a damaged copy must not stop the window from opening
+            log.warning("could not recover %s: %s", copy, exc)
+            return None
+        self.set_scenario(scenario, None)
+        self.autosaver.dirty = True  # keep the copy until the planner saves
+        self.status.emit(f"Recovered unsaved scenario '{scenario.name}' from {copy}")
+        return copy
+
     def open(self, path: Path) -> None:
         from hktwin.model.scenario_io import load_scenario
 
