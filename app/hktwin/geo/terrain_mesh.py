@@ -7,9 +7,10 @@ import numpy as np
 from hktwin.geo.mesh import MeshArrays
 from hktwin.geo.terrain import Terrain
 
-#: Triangles whose three corners all lie this far below the sea surface are never seen under the
-#: sea plane, so they are dropped (about half of the Hong Kong box is sea).
-SEA_CUTOFF_M = -0.5
+#: Triangles whose three corners all lie below this height are sea: hidden under the sea plane,
+#: so they are dropped (about half of the Hong Kong box). The demo city stores -10 m at sea; the
+#: Lands Department DTM stores 0 m, which this cut-off also treats as sea.
+SEA_CUTOFF_M = 0.05
 
 
 def terrain_mesh(

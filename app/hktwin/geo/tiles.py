@@ -133,15 +133,9 @@ _TABLE = ("keys", "vertex_counts", "face_counts")
 _BOXES = ("box_corners", "box_z", "box_owner", "box_size", "box_counts", "box_error")
 
 
-def _payload_digest(arrays: dict[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for name in (*_ARRAYS, *_TABLE, *[b for b in _BOXES if b in arrays]):
-        h.update(np.ascontiguousarray(arrays[name]).tobytes())
-    return h.hexdigest()
-
-
 def save_tiles(path: Path, tiles: list[Tile]) -> None:
-    """Write tiles to one .npz with a digest of its contents; atomic (temp file + replace)."""
+    """Write tiles to one .npz; atomic (temp file + replace). Each member carries zip's CRC-32,
+    so a damaged file fails to load rather than loading wrong."""
     merged = MeshArrays.concatenate([t.mesh for t in tiles])
     arrays = {name: getattr(merged, name) for name in _ARRAYS}
     # Face indices are stored per tile, not merged, so a tile can be sliced back out as is.
@@ -151,7 +145,6 @@ def save_tiles(path: Path, tiles: list[Tile]) -> None:
     arrays["face_counts"] = np.array([t.mesh.n_faces for t in tiles], dtype=np.int64)
     if tiles and all(t.boxes is not None for t in tiles):
         arrays.update(_box_arrays([t.boxes for t in tiles]))  # type: ignore[misc]
-    arrays["digest"] = np.array(_payload_digest(arrays))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     np.savez(tmp, **arrays)
@@ -163,13 +156,19 @@ def load_tiles(path: Path) -> list[Tile]:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-    except Exception as exc:  # zipfile, CRC, truncated or missing members
+    except Exception as exc:  # zipfile: CRC-32 mismatch, truncated or missing members
         raise ValueError(f"unreadable mesh cache {path}: {exc}") from exc
-    missing = {*_ARRAYS, *_TABLE, "digest"} - arrays.keys()
-    if missing or str(arrays["digest"]) != _payload_digest(arrays):
-        raise ValueError(f"mesh cache {path} does not match its digest")
+    missing = {*_ARRAYS, *_TABLE} - arrays.keys()
+    if missing:
+        raise ValueError(f"mesh cache {path} lacks {', '.join(sorted(missing))}")
     v_ends = np.cumsum(arrays["vertex_counts"])
     f_ends = np.cumsum(arrays["face_counts"])
+    consistent = (
+        (v_ends[-1] if len(v_ends) else 0) == len(arrays["vertices"]) == len(arrays["normals"])
+        and (f_ends[-1] if len(f_ends) else 0) == len(arrays["faces"])
+        == len(arrays["face_owner"]))
+    if not consistent:
+        raise ValueError(f"mesh cache {path} is inconsistent (counts do not match its arrays)")
     boxes = _boxes_from(arrays) if "box_counts" in arrays else [None] * len(arrays["keys"])
     tiles = []
     for i, key in enumerate(arrays["keys"]):
