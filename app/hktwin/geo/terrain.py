@@ -98,9 +98,13 @@ def read_terrain(path: str | Path) -> Terrain:
             if t.b != 0 or t.d != 0 or abs(t.a) != abs(t.e) or t.e >= 0:
                 raise DataError(path, "the raster is rotated or its cells are not square",
                                 "warp it to a north-up square grid")
-            data = src.read(1, masked=True).astype(np.float32)
+            # One float32 array, nodata set to NaN in place: a masked read and its copies cost
+            # ~4x the plain read on the whole-territory DTM. GDAL decompresses on every core.
+            with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):
+                heights = src.read(1, out_dtype=np.float32)
+            if src.nodata is not None and not np.isnan(src.nodata):
+                heights[heights == np.float32(src.nodata)] = np.nan
     except RasterioError as exc:
         raise DataError(path, f"cannot read the raster ({exc})",
                         "replace the file with an intact GeoTIFF") from exc
-    heights = np.ma.filled(data, np.nan).astype(np.float32)
     return Terrain(heights=heights, origin_x=t.c, origin_y=t.f, cell_size=abs(t.a))
