@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -52,3 +54,28 @@ def save(name: str, result: dict) -> Path:
     path.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return path
+
+
+def bare_canvas(city_canvas, scene):
+    """A SceneCanvas with one Mesh holding the city's drawn triangles and colours, same camera."""
+    verts, faces, cols, offset = [], [], [], 0
+    for adapter in city_canvas.city_scene.adapters.values():
+        if not adapter.layer.visible:
+            continue
+        for child in adapter.node.children:
+            md = getattr(child, "mesh_data", None)
+            if md is None or md.get_vertices() is None:
+                continue
+            v, f = md.get_vertices(), md.get_faces()
+            verts.append(v)
+            faces.append(f + offset)
+            cols.append(md.get_vertex_colors())
+            offset += len(v)
+    bare = scene.SceneCanvas(size=city_canvas.size, show=False, bgcolor=city_canvas.bgcolor)
+    view = bare.central_widget.add_view()
+    scene.visuals.Mesh(vertices=np.concatenate(verts), faces=np.concatenate(faces),
+                       vertex_colors=np.concatenate(cols), parent=view.scene)
+    view.camera = scene.TurntableCamera()
+    view.camera.set_state(city_canvas.city_scene.view.camera.get_state())
+    view.camera.depth_value = city_canvas.city_scene.view.camera.depth_value
+    return bare

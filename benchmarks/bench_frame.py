@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 
-import numpy as np
-
-from _common import paired, save
+from _common import bare_canvas, paired, save
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
@@ -33,27 +31,10 @@ def main() -> None:
 
     shot = render_city(args.pack, args.view, size)
     city_canvas = shot.canvas
-    city_scene = city_canvas.city_scene
 
-    # The same triangles with the same vertex colours, in one bare Mesh.
-    verts, faces, cols, offset = [], [], [], 0
-    for adapter in city_scene.adapters.values():
-        for child in adapter.node.children:
-            md = getattr(child, "mesh_data", None)
-            if md is None or md.get_vertices() is None:
-                continue
-            v, f = md.get_vertices(), md.get_faces()
-            verts.append(v)
-            faces.append(f + offset)
-            cols.append(md.get_vertex_colors())
-            offset += len(v)
-    bare = scene.SceneCanvas(size=size, show=False, bgcolor=city_canvas.bgcolor)
-    view = bare.central_widget.add_view()
-    scene.visuals.Mesh(vertices=np.concatenate(verts), faces=np.concatenate(faces),
-                       vertex_colors=np.concatenate(cols), parent=view.scene)
-    view.camera = scene.TurntableCamera()
-    view.camera.set_state(city_scene.view.camera.get_state())
-    view.camera.depth_value = city_scene.view.camera.depth_value
+    # The same triangles with the same vertex colours, in one bare Mesh, same camera.
+    bare = bare_canvas(city_canvas, scene)
+    faces = [bare.central_widget.children[0].scene.children[0].mesh_data.get_faces()]
 
     def frame(canvas):
         def draw():

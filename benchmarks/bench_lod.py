@@ -241,7 +241,7 @@ def stage_open(pack: Path, cache: Path) -> dict:
 
 def stage_render(pack: Path, cache: Path, runs: int) -> dict:
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
-    from _common import paired
+    from _common import bare_canvas, paired
     from hktwin.render.snapshot import select_headless_backend
 
     backend = select_headless_backend()
@@ -331,31 +331,6 @@ def benchmark_views(city, manifest: dict) -> dict:
         "street": CameraPose((spot[0], spot[1], ground + 2.0), 40.0, azimuth, 2.0),
         "district": CameraPose((spot[0], spot[1], ground), 1500.0, azimuth, 20.0),
     }
-
-
-def bare_canvas(city_canvas, scene):
-    """A SceneCanvas with one Mesh holding the city's drawn triangles and colours, same camera."""
-    verts, faces, cols, offset = [], [], [], 0
-    for adapter in city_canvas.city_scene.adapters.values():
-        if not adapter.layer.visible:
-            continue
-        for child in adapter.node.children:
-            md = getattr(child, "mesh_data", None)
-            if md is None or md.get_vertices() is None:
-                continue
-            v, f = md.get_vertices(), md.get_faces()
-            verts.append(v)
-            faces.append(f + offset)
-            cols.append(md.get_vertex_colors())
-            offset += len(v)
-    bare = scene.SceneCanvas(size=city_canvas.size, show=False, bgcolor=city_canvas.bgcolor)
-    view = bare.central_widget.add_view()
-    scene.visuals.Mesh(vertices=np.concatenate(verts), faces=np.concatenate(faces),
-                       vertex_colors=np.concatenate(cols), parent=view.scene)
-    view.camera = scene.TurntableCamera()
-    view.camera.set_state(city_canvas.city_scene.view.camera.get_state())
-    view.camera.depth_value = city_canvas.city_scene.view.camera.depth_value
-    return bare
 
 
 def run_stage(args: list[str]) -> dict:
