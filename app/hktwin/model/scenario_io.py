@@ -22,6 +22,7 @@ the callable a GUI timer calls: it writes only when the scenario changed since t
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -36,8 +37,6 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
 
 from hktwin.analysis.sites import BAND_GHZ
 from hktwin.core.errors import DataError
@@ -176,24 +175,28 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
-_FORMATS = FormatChecker(formats=())
-
-
-@_FORMATS.checks("date-time", raises=ValueError)
 def _is_aware_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
     return datetime.fromisoformat(value).utcoffset() is not None
 
 
-def _validator(subschema: dict[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator({**subschema, "$defs": SCHEMA["$defs"]},
-                                format_checker=_FORMATS)
+@functools.cache
+def _validators():
+    """(document, per-site-kind, per-metadata-field) validators, built on first use: importing
+    jsonschema costs ~0.15 s, which the window's start-up should not pay."""
+    from jsonschema import Draft202012Validator, FormatChecker
 
+    formats = FormatChecker(formats=())
+    formats.checks("date-time", raises=ValueError)(_is_aware_time)
 
-_VALIDATOR = Draft202012Validator(SCHEMA, format_checker=_FORMATS)
-_SITE_VALIDATORS = {kind: _validator({"$ref": f"#/$defs/{kind}"}) for kind in SITE_TYPES}
-_META_VALIDATORS = {name: _validator(SCHEMA["properties"][name]) for name in META_FIELDS}
+    def validator(subschema: dict[str, Any]):
+        return Draft202012Validator({**subschema, "$defs": SCHEMA["$defs"]},
+                                    format_checker=formats)
+
+    return (Draft202012Validator(SCHEMA, format_checker=formats),
+            {kind: validator({"$ref": f"#/$defs/{kind}"}) for kind in SITE_TYPES},
+            {name: validator(SCHEMA["properties"][name]) for name in META_FIELDS})
 
 
 # -- reporting problems -------------------------------------------------------------------------
@@ -283,7 +286,7 @@ def _path_key(parts: Iterable[str | int]) -> tuple:
 
 def _problems(doc: Any) -> list[tuple[str, str, str]]:
     """Every problem with a decoded document, in document order: (field, problem, fix)."""
-    errors = sorted(_VALIDATOR.iter_errors(doc),
+    errors = sorted(_validators()[0].iter_errors(doc),
                     key=lambda e: (_path_key(e.absolute_path), e.validator))
     problems = [_explain(e) for e in errors]
     if not problems:
@@ -429,7 +432,7 @@ def check_site(record: Site) -> None:
     """Raise `DataError` naming the field unless `record` would be valid in a saved file."""
     kind = site_kind(record)
     doc = record_to_dict(record)
-    errors = sorted(_SITE_VALIDATORS[kind].iter_errors(doc),
+    errors = sorted(_validators()[1][kind].iter_errors(doc),
                     key=lambda e: (_path_key(e.absolute_path), e.validator))
     if errors:
         field, problem, fix = _explain(errors[0])
@@ -450,7 +453,7 @@ def check_meta(values: dict[str, Any]) -> None:
                 raise DataError(None, f"{value!r} is not four numbers", "give the area as "
                                 "(xmin, ymin, xmax, ymax) in EPSG:2326 metres, or None",
                                 field="area") from None
-        errors = sorted(_META_VALIDATORS[name].iter_errors(_plain(value)),
+        errors = sorted(_validators()[2][name].iter_errors(_plain(value)),
                         key=lambda e: (_path_key(e.absolute_path), e.validator))
         if errors:
             field, problem, fix = _explain(errors[0])

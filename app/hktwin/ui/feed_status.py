@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
 
-from hktwin.feeds.poller import SourceState
 from hktwin.ui.time_bar import format_time
+
+if TYPE_CHECKING:  # the poller (and httpx) load only when polling starts
+    from hktwin.feeds.poller import SourceState
 
 _COLOURS = {"live": "#1a7f37", "stale": "#b26a00", "failing": "#c62828", "idle": "#666666"}
 

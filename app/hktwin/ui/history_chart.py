@@ -5,34 +5,50 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from hktwin.feeds.store import FeedStore
 from hktwin.model.clock import HKT, Clock
 
+HINT = "Click a road link or a station to chart its day"
+
 
 class QtHistoryChart(QWidget):
-    """Shows `store.history(source, key)` over the recorded range; follows the clock."""
+    """Shows `store.history(source, key)` over the recorded range; follows the clock.
+
+    The plot is made on first use: pyqtgraph costs the window's start-up ~0.14 s otherwise.
+    """
 
     def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clock = clock
         self.store: FeedStore | None = None
         self.series: tuple[str, str] | None = None
+        self.plot = self.curve = self.now_line = None
+        self.hint = QLabel(HINT)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self.hint)
+        self._origin: datetime | None = None
+        self._last_live_reload: datetime | None = None
+        clock.events.time.connect(self._on_time)
+
+    def _ensure_plot(self) -> None:
+        if self.plot is not None:
+            return
+        import pyqtgraph as pg
+
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setLabel("bottom", "hours (HKT)")
         self.curve = self.plot.plot([], [], pen=pg.mkPen((20, 90, 200), width=2))
         self.now_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((220, 80, 0), width=1.5))
         self.plot.addItem(self.now_line)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
-        self._origin: datetime | None = None
-        self._last_live_reload: datetime | None = None
-        clock.events.time.connect(self._on_time)
-        self.clear()
+        self.hint.hide()
+        self._layout.addWidget(self.plot)
 
     def _hours(self, when: datetime) -> float:
         return (when - self._origin) / timedelta(hours=1) if self._origin else 0.0
@@ -40,6 +56,7 @@ class QtHistoryChart(QWidget):
     def show_series(self, store: FeedStore, source: str, key: str, title: str,
                     unit: str = "") -> int:
         """Plot one key's history; returns the number of points."""
+        self._ensure_plot()
         self.store, self.series = store, (source, key)
         day = self.clock.time.astimezone(HKT).replace(hour=0, minute=0, second=0, microsecond=0)
         self._origin = day
@@ -58,15 +75,17 @@ class QtHistoryChart(QWidget):
         return len(rows)
 
     def _on_time(self, when: datetime) -> None:
+        if self.plot is None or self.series is None:
+            return
         self.now_line.setPos(self._hours(when))
-        if self.clock.live and self.series is not None and (
-                self._last_live_reload is None or when - self._last_live_reload
-                > timedelta(seconds=30)):
+        if self.clock.live and (self._last_live_reload is None
+                                or when - self._last_live_reload > timedelta(seconds=30)):
             self._last_live_reload = when
             self._reload()  # new observations arrive while live
 
     def clear(self) -> None:
         self.series = None
         self._origin = None
-        self.curve.setData([], [])
-        self.plot.setTitle("Click a road link or a station to chart its day")
+        if self.plot is not None:
+            self.curve.setData([], [])
+            self.plot.setTitle(HINT)

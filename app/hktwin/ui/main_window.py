@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QWidget,
 )
-from superqt.utils import qthrottled
 
 from hktwin import __version__
 from hktwin.core.errors import HKTwinError
@@ -111,6 +110,11 @@ class MainWindow(QMainWindow):
         self.planning.scenario_changed.connect(self._watch_stack)
         self._dragging: str | None = None
         self._recovery_checked = False
+        self._last_move = None
+        self._move_timer = QTimer(self)
+        self._move_timer.setSingleShot(True)
+        self._move_timer.setInterval(40)
+        self._move_timer.timeout.connect(self._handle_mouse_move)
         self.tabifyDockWidget(layers, feeds)
         layers.raise_()
         self.resizeDocks([layers, inspector], [230, 330], Qt.Orientation.Horizontal)
@@ -348,8 +352,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loading failed: {message}")
 
     # -- mouse: position readout and picking ---------------------------------------------------
-    @qthrottled(timeout=40)
     def _on_mouse_move(self, event) -> None:
+        """Mouse moves arrive far faster than ray casts are worth: handle the newest one at most
+        every 40 ms (importing superqt's throttle would cost the start-up ~0.25 s)."""
+        self._last_move = event
+        if not self._move_timer.isActive():
+            self._move_timer.start()
+
+    def _handle_mouse_move(self) -> None:
+        event = self._last_move
         if self.twin.city is None or event.pos is None:
             return
         if self._dragging is not None:
