@@ -35,8 +35,9 @@ def load(qtbot):
 
     def _load(win, pack=None, timeout_ms: int = 120_000):
         win.load_pack(pack)
-        qtbot.waitUntil(lambda: len(win.twin.layers) > 0 and not win.loader.isRunning(),
-                        timeout=timeout_ms)
+        # The live and planning layers (Sites last) join after the city's first frame.
+        qtbot.waitUntil(lambda: win.planning.sites_layer in win.twin.layers
+                        and not win.loader.isRunning(), timeout=timeout_ms)
         qtbot.wait(50)  # let the first frame draw
         return win
 

@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.planning.scenario_changed.connect(self._watch_stack)
         self._dragging: str | None = None
         self._recovery_checked = False
+        self._pending_live: LoadedCity | None = None
         self._last_move = None
         self._move_timer = QTimer(self)
         self._move_timer.setSingleShot(True)
@@ -286,12 +287,11 @@ class MainWindow(QMainWindow):
         self.twin.city = loaded.city
         self.twin.go_to(self.initial_view)
         self.twin.layers.extend(loaded.layers)
-        self.twin.layers.extend(loaded.live_layers)
-        if not self._recovery_checked:
-            self._recovery_checked = True
-            self.planning.recover()  # after a crash, the planner's work comes back
-        self.twin.layers.append(self.planning.sites_layer)
-        self._bind_feeds(loaded)
+        # The city is drawn first; live and planning layers join right after that first frame,
+        # so the planner sees Hong Kong as early as possible.
+        self._pending_live = loaded
+        self.canvas.events.draw.connect(self._after_first_frame, position="last")
+        self.canvas.update()
         notice = ""
         if loaded.city.approximate:
             notice = "Approximate demo city · import official data for planning (see README)"
@@ -303,6 +303,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Loaded {loaded.city.name}" + (" (meshes from cache)" if loaded.meshes_from_cache
                                             else ""), 5000)
+
+    def _after_first_frame(self, event: object = None) -> None:
+        self.canvas.events.draw.disconnect(self._after_first_frame)
+        QTimer.singleShot(0, self._add_live_layers)
+
+    def _add_live_layers(self) -> None:
+        loaded, self._pending_live = self._pending_live, None
+        if loaded is None or loaded.city is not self.twin.city:
+            return  # another pack was opened meanwhile
+        self.twin.layers.extend(loaded.live_layers)
+        if not self._recovery_checked:
+            self._recovery_checked = True
+            self.planning.recover()  # after a crash, the planner's work comes back
+        self.twin.layers.append(self.planning.sites_layer)
+        self._bind_feeds(loaded)
 
     def _bind_feeds(self, loaded: LoadedCity) -> None:
         """Show the pack's recorded feeds (clock at the recording's morning rush hour)."""
