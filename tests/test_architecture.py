@@ -34,7 +34,14 @@ def test_ruff_is_clean():
 
 @pytest.mark.parametrize(
     "modules",
-    ["hktwin.model.loading, hktwin.geo.pack, hktwin.geo.raycast", "hktwin.cli"],
+    [
+        "hktwin.model.loading, hktwin.geo.pack, hktwin.geo.raycast",
+        "hktwin.cli",
+        "hktwin.feeds.xmlsafe, hktwin.feeds.stations, hktwin.feeds.td_speedmap, "
+        "hktwin.feeds.td_speed, hktwin.feeds.td_journey, hktwin.feeds.hko, hktwin.feeds.aqhi",
+        "hktwin.model.scenario, hktwin.model.history, hktwin.model.scenario_io",
+        "hktwin.analysis.coverage, hktwin.analysis.report, hktwin.analysis.cli",
+    ],
 )
 def test_headless_rooms_and_the_cli_import_no_gui_toolkit(modules):
     code = (f"import {modules}, sys; "

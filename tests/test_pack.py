@@ -18,6 +18,11 @@ def test_open_tiny_pack(tiny_pack):
     assert h.shape == (2,) and h[0] > 300 and h[1] == pytest.approx(-10.0)
 
 
+def test_vector_tables_convert_to_geodataframes_for_notebooks(tiny_pack):
+    roads = open_pack(tiny_pack).vectors["roads"].to_geodataframe()
+    assert roads.crs.to_epsg() == 2326 and list(roads["name"]) == ["Test Road"]
+
+
 def manifest_copy(tiny_pack, tmp_path, **changes):
     folder = tmp_path / "pack"
     folder.mkdir()

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
-import sys
 from functools import cache
 from xml.sax.saxutils import escape
 
@@ -183,15 +181,3 @@ def test_the_seed_documents_parse(source):
     for data in documents(source):
         assert get_source(source).parse(data), source
 
-
-def test_the_parsers_import_no_gui_toolkit():
-    """The feeds room rule: no Qt, vispy, pyqtgraph or superqt behind any parser."""
-    modules = ", ".join(f"hktwin.feeds.{m}" for m in (
-        "xmlsafe", "stations", "td_speedmap", "td_speed", "td_journey", "hko", "aqhi"))
-    code = (f"import sys, {modules}; "
-            "print(','.join(m for m in ('PySide6', 'vispy', 'pyqtgraph', 'superqt') "
-            "if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ""

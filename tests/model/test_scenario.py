@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -153,12 +151,3 @@ def test_evaluation_area(scenario):
     assert scenario.evaluation_area() == scenario.area
     assert Scenario().evaluation_area() is None
 
-
-def test_model_modules_import_no_gui_toolkit():
-    code = ("import hktwin.model.scenario, hktwin.model.history, hktwin.model.scenario_io, sys; "
-            "print(','.join(m for m in ('PySide6', 'vispy', 'pyqtgraph', 'superqt') "
-            "if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ""

@@ -40,16 +40,6 @@ class CoverageLayer(Layer):
     def unit(self) -> str:
         return SCALES.get(self.scale, (0, 0, ""))[2]
 
-    def value_at(self, easting: float, northing: float) -> float:
-        """The raster value under a point (NaN outside)."""
-        xmin, ymin, xmax, ymax = self.bounds
-        rows, cols = self.raster.shape
-        if not (xmin <= easting < xmax and ymin < northing <= ymax):
-            return float("nan")
-        col = int((easting - xmin) / (xmax - xmin) * cols)
-        row = int((ymax - northing) / (ymax - ymin) * rows)
-        return float(self.raster[min(row, rows - 1), min(col, cols - 1)])
-
 
 @evented
 @dataclass(eq=False)

@@ -238,6 +238,8 @@ class CityScene:
     def surface_at(self, pos: tuple[float, float]) -> tuple[float, float, float, str] | None:
         """Where a site placed at a pixel would stand: a roof when a building is under the
         cursor ((x, y, roof height, "rooftop")), else the ground ((x, y, height, "ground"))."""
+        import shapely
+
         hit = self.pick(pos)
         if hit is not None:
             layer, building_id = hit
@@ -249,19 +251,13 @@ class CityScene:
                 t = (roof - origin[2]) / direction[2]
                 p = origin + t * direction
                 x, y = p[0] + self.twin.origin[0], p[1] + self.twin.origin[1]
-                if shapely_contains(b.footprints[row], x, y):
+                if shapely.contains_xy(b.footprints[row], x, y):
                     return (float(x), float(y), roof, "rooftop")
             return (float(b.centroid_x[row]), float(b.centroid_y[row]), roof, "rooftop")
         ground = self.ground_at(pos)
         if ground is None:
             return None
         return (*ground, "ground")
-
-
-def shapely_contains(polygon, x: float, y: float) -> bool:
-    import shapely
-
-    return bool(shapely.contains_xy(polygon, x, y))
 
 
 class CityCanvas(scene.SceneCanvas):

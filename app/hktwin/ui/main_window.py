@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(layers, feeds)
         layers.raise_()
         self.resizeDocks([layers, inspector], [230, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([inspector, self.history_dock], [420, 300], Qt.Orientation.Vertical)
         self.store: FeedStore | None = None
         self.binding: FeedBinding | None = None
         self.pollers: list = []
