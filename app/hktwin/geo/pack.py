@@ -7,7 +7,8 @@ refused with a message rather than half-read.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 
 from hktwin.core.errors import DataError
 from hktwin.core.paths import demo_pack_dir
@@ -24,6 +25,32 @@ LAYER_KINDS = ("terrain", "buildings", "roads", "districts", "stations", "popula
 #: Files of these suffixes are rasters (read like the terrain, into `CityModel.rasters`); a
 #: `population` layer is either census polygons or a density raster.
 RASTER_SUFFIXES = (".tif", ".tiff")
+
+
+def pack_file(pack_dir: Path, rel: object, field: str) -> Path:
+    """The file a manifest entry names, confined to the pack.
+
+    A crafted manifest must not make the app read, replace or delete anything outside the pack, so
+    a path must be a relative string with no `..` that still lies inside the pack once every
+    symbolic link is resolved. Anything else is refused naming the manifest field.
+    """
+    manifest = pack_dir / "manifest.json"
+    if not isinstance(rel, str) or not rel.strip():
+        raise DataError(manifest, f"the path must be a file name inside the pack, not {rel!r}",
+                        "give a relative path such as 'terrain.tif' or rebuild the pack",
+                        field=field)
+    parts = PurePosixPath(rel.replace("\\", "/")).parts
+    if os.path.isabs(rel) or rel.startswith(("/", "\\")) or ".." in parts or ":" in rel:
+        raise DataError(manifest, f"the path '{rel}' leads outside the pack",
+                        "packs may only name files inside their own folder; rebuild the pack",
+                        field=field)
+    root = os.path.realpath(pack_dir)
+    target = os.path.realpath(os.path.join(root, rel))
+    if os.path.commonpath([root, target]) != root or target == root:
+        raise DataError(manifest, f"the path '{rel}' resolves to {target}, outside the pack "
+                        "(a symbolic link leads out)",
+                        "replace the link with the file itself or rebuild the pack", field=field)
+    return pack_dir / rel
 
 
 def read_manifest(pack_dir: Path) -> dict:
@@ -58,6 +85,13 @@ def read_manifest(pack_dir: Path) -> dict:
         if not valid:
             raise DataError(path, f"layer '{name}' needs a 'path' and a 'kind' in {LAYER_KINDS}",
                             "fix the entry or rebuild the pack", field=f"layers.{name}")
+        pack_file(pack_dir, entry["path"], f"layers.{name}.path")
+    feeds = manifest.get("feeds", {})
+    if not isinstance(feeds, dict):
+        raise DataError(path, "'feeds' must map names to file paths",
+                        "fix the entry or rebuild the pack", field="feeds")
+    for name, rel in feeds.items():
+        pack_file(pack_dir, rel, f"feeds.{name}")
     terrains = [n for n, e in layers.items() if e["kind"] == "terrain"]
     if len(terrains) != 1:
         raise DataError(path, "a pack needs exactly one terrain layer",
@@ -75,7 +109,7 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
     vectors, kinds, rasters, raster_kinds = {}, {}, {}, {}
     for i, (name, entry) in enumerate(layers.items()):
         progress(i / n, f"Reading {name}")
-        file = pack_dir / entry["path"]
+        file = pack_file(pack_dir, entry["path"], f"layers.{name}.path")
         kind = entry["kind"]
         if kind == "terrain":
             terrain = read_terrain(file)
@@ -88,9 +122,6 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
             vectors[name] = read_vector(file)
             kinds[name] = kind
     feeds = manifest.get("feeds", {})
-    if not isinstance(feeds, dict) or not all(isinstance(v, str) for v in feeds.values()):
-        raise DataError(pack_dir / "manifest.json", "'feeds' must map names to file paths",
-                        "fix the entry or rebuild the pack", field="feeds")
     progress(1.0, "Pack read")
     assert terrain is not None  # read_manifest guarantees one terrain layer
     return CityModel(
@@ -102,7 +133,7 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
         vector_kinds=kinds,
         rasters=rasters,
         raster_kinds=raster_kinds,
-        feeds={name: pack_dir / rel for name, rel in feeds.items()},
+        feeds={name: pack_file(pack_dir, rel, f"feeds.{name}") for name, rel in feeds.items()},
         notice=str(manifest.get("notice", "")),
         approximate=bool(manifest.get("approximate", False)),
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hktwin.core.errors import DataError
-from hktwin.geo.pack import RASTER_SUFFIXES, read_manifest
+from hktwin.geo.pack import RASTER_SUFFIXES, pack_file, read_manifest
 
 
 def pack_info(pack_dir: str | Path) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def pack_info(pack_dir: str | Path) -> dict[str, Any]:
     manifest = read_manifest(pack_dir)
     layers = []
     for name, entry in manifest["layers"].items():
-        file = pack_dir / entry["path"]
+        file = pack_file(pack_dir, entry["path"], f"layers.{name}.path")
         info: dict[str, Any] = {"name": name, "kind": entry["kind"], "file": entry["path"]}
         try:
             if not file.exists():

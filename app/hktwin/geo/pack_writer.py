@@ -321,10 +321,13 @@ def _slug(text: str) -> str:
 
 
 def _remove_layer(work: Path, layers: dict, name: str) -> None:
+    from hktwin.geo.pack import pack_file
+
     entry = layers.pop(name)
     still_used = {e["path"] for e in layers.values()}
     if entry["path"] not in still_used:
-        (work / entry["path"]).unlink(missing_ok=True)
+        # Confined again here: nothing outside the staged pack is ever removed.
+        pack_file(work, entry["path"], f"layers.{name}.path").unlink(missing_ok=True)
 
 
 def _free_file(work: Path, layers: dict, name: str, suffix: str) -> Path:
@@ -340,11 +343,12 @@ def _free_file(work: Path, layers: dict, name: str, suffix: str) -> Path:
 
 
 def _pack_terrain(work: Path, layers: dict):
+    from hktwin.geo.pack import pack_file
     from hktwin.geo.terrain import read_terrain
 
     for entry in layers.values():
         if entry["kind"] == "terrain":
-            return read_terrain(work / entry["path"])
+            return read_terrain(pack_file(work, entry["path"], "layers.terrain.path"))
     return None
 
 

@@ -14,7 +14,7 @@ from hktwin.core.progress import Progress, no_progress, sub_progress
 from hktwin.feeds.store import FeedStore
 from hktwin.geo.city import CityModel
 from hktwin.geo.drape import drape_lines
-from hktwin.geo.pack import open_pack, read_manifest
+from hktwin.geo.pack import open_pack, pack_file, read_manifest
 from hktwin.geo.pyramid import TerrainPyramid, level_count, levels_from_raster
 from hktwin.geo.terrain_mesh import choose_step, terrain_mesh
 from hktwin.geo.tiles import cached_building_tiles
@@ -113,7 +113,7 @@ def terrain_pyramid(city: CityModel, origin: tuple[float, float]) -> TerrainPyra
     try:
         entry = next(e for e in read_manifest(city.path)["layers"].values()
                      if e["kind"] == "terrain")
-        levels = levels_from_raster(city.path / entry["path"], city.terrain.heights, n_levels)
+        levels = levels_from_raster(pack_file(city.path, entry["path"], "layers.terrain.path"), city.terrain.heights, n_levels)
     except Exception as exc:  # overviews are an optimisation: average in memory instead
         log.info("terrain overviews not used: %s", exc)
     return TerrainPyramid(city.terrain, origin, levels=levels)
