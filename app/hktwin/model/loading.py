@@ -113,7 +113,8 @@ def terrain_pyramid(city: CityModel, origin: tuple[float, float]) -> TerrainPyra
     try:
         entry = next(e for e in read_manifest(city.path)["layers"].values()
                      if e["kind"] == "terrain")
-        levels = levels_from_raster(pack_file(city.path, entry["path"], "layers.terrain.path"), city.terrain.heights, n_levels)
+        file = pack_file(city.path, entry["path"], "layers.terrain.path")
+        levels = levels_from_raster(file, city.terrain.heights, n_levels)
     except Exception as exc:  # overviews are an optimisation: average in memory instead
         log.info("terrain overviews not used: %s", exc)
     return TerrainPyramid(city.terrain, origin, levels=levels)
