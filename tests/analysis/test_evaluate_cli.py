@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hktwin.analysis import cli
 from hktwin.analysis.sites import SiteSet, SmallCell
+from hktwin.commands import evaluate as cli
 from hktwin.core.errors import DataError
 
 # Inside the tiny test pack (tests/packs.py): flat shore with towers at x0+400..1600.
@@ -115,13 +115,13 @@ def test_empty_scenario_without_area_is_refused(tiny_pack, tmp_path):
 def test_module_runs_as_a_process(tiny_pack, tmp_path):
     scen = write(tmp_path / "p.json", scenario_doc(1))
     done = subprocess.run(
-        [sys.executable, "-m", "hktwin.analysis.cli", "evaluate", str(scen), "--pack",
+        [sys.executable, "-m", "hktwin.commands.evaluate", "evaluate", str(scen), "--pack",
          str(tiny_pack), "--out", str(tmp_path / "p"), "--resolution", "20"],
         capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stdout and "Tile" in done.stderr
     bad = subprocess.run(
-        [sys.executable, "-m", "hktwin.analysis.cli", "evaluate", str(tmp_path / "nope.json"),
+        [sys.executable, "-m", "hktwin.commands.evaluate", "evaluate", str(tmp_path / "nope.json"),
          "--out", str(tmp_path / "q")], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.startswith("hktwin: error:") and "nope.json" in bad.stderr

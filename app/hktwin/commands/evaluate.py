@@ -3,12 +3,11 @@
     hktwin evaluate SCENARIO.hktwin.json [--pack DIR] --out DIR [--compare B.hktwin.json]
                     [--resolution M] [--scheduler tcp://HOST:PORT]
 
-Reading the scenario file is the model's business (`hktwin.model.scenario_io`), and analysis may
-not import the model, so `run` takes the reader as `load_sites(path) -> (SiteSet, area)` (area:
-(xmin, ymin, xmax, ymax) in EPSG:2326, or None for the sites' surroundings); `hktwin.cli` passes
-the model's. `load_sites_json` reads a minimal JSON of its own (`{"cells": [...], "anchors":
-[...], "sensors": [...], "area": [...]}`, objects with the `sites` dataclass fields), which is
-what `python -m hktwin.analysis.cli` uses.
+`run` reads the scenario with `load_sites(path) -> (SiteSet, area)` (area: (xmin, ymin, xmax, ymax)
+in EPSG:2326, or None for the sites' surroundings); by default the model's scenario reader, the
+same area the window evaluates. `load_sites_json` reads a minimal JSON of its own (`{"cells":
+[...], "anchors": [...], "sensors": [...], "area": [...]}`, objects with the `sites` dataclass
+fields), which is what `python -m hktwin.commands.evaluate` uses.
 
 Without --compare, DIR gets metrics.json, coverage.tif, sites.gpkg and report.html. With it,
 DIR/a and DIR/b get those for each scenario (evaluated on the same grid: the union of both
@@ -72,7 +71,7 @@ def run(args: argparse.Namespace, load_sites: SiteLoader | None = None,
     from hktwin.core.progress import TerminalProgress, sub_progress
     from hktwin.geo.pack import open_pack
 
-    load = load_sites or load_sites_json
+    load = load_sites or scenario_sites
     out = out or sys.stdout
     progress = progress or TerminalProgress()
     folder: Path = args.out
@@ -153,6 +152,15 @@ def _area(site_sets: list[SiteSet], areas: list[Bounds], city_bounds: Bounds) ->
 # --- A minimal site file (tests, scripts) -------------------------------------------------------
 
 
+def scenario_sites(path: Path) -> tuple[SiteSet, Bounds | None]:
+    """A scenario file's sites and evaluation area: the same area the window evaluates, so both
+    give the same numbers."""
+    from hktwin.model.scenario_io import load_scenario
+
+    scenario = load_scenario(path)
+    return scenario.site_set(), scenario.evaluation_area()
+
+
 def load_sites_json(path: Path) -> tuple[SiteSet, Bounds | None]:
     """Read `{"cells": [...], "anchors": [...], "sensors": [...], "area": [...]}`."""
     path = Path(path)
@@ -202,8 +210,8 @@ def _items(path: Path, doc: dict, key: str, kind) -> tuple:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m hktwin.analysis.cli evaluate ...` with the minimal site file."""
-    parser = argparse.ArgumentParser(prog="python -m hktwin.analysis.cli")
+    """`python -m hktwin.commands.evaluate evaluate ...` with the minimal site file."""
+    parser = argparse.ArgumentParser(prog="python -m hktwin.commands.evaluate")
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     args = parser.parse_args(argv)

@@ -17,9 +17,15 @@ from hktwin.core.errors import DataError
 from hktwin.core.progress import Progress
 from hktwin.geo.importers import KINDS
 
-#: Builds a pack's meshes into the user cache the way the app opens it (`model.loading`); the
-#: CLI above passes it in, since `geo` may not import `model`.
+#: Builds a pack's meshes into the user cache the way the app opens it.
 Warm = Callable[[Path, Progress], object]
+
+
+def warm_pack(pack: Path, progress: Progress) -> None:
+    """Mesh an imported pack's buildings into the cache exactly as the app will open it."""
+    from hktwin.model.loading import load_city
+
+    load_city(pack, progress=progress)
 
 
 def _positive(text: str) -> float:
@@ -73,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="do not build the building meshes into the cache now")
 
 
-def run(args: argparse.Namespace, warm: Warm | None = None) -> int:
+def run(args: argparse.Namespace, warm: Warm | None = warm_pack) -> int:
     """Run a `data` sub-command; `warm`, when given, meshes an imported pack's buildings into
     the cache so the app's first open of the pack is fast."""
     if args.data_command == "import":
