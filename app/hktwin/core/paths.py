@@ -11,6 +11,11 @@ APP_NAME = "hktwin"
 
 def resources_dir() -> Path:
     """The installed `resources/` folder (mapped to the `hktwin.resources` package)."""
+    # A wheel or the PyInstaller bundle: hktwin/resources beside hktwin/core (a namespace
+    # package, so importlib.resources would hand back a MultiplexedPath, not a folder).
+    beside = Path(__file__).resolve().parents[1] / "resources"
+    if beside.is_dir():
+        return beside
     try:
         root = resources.files("hktwin.resources")
         path = Path(str(root))
