@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+from hktwin.core.errors import HKTwinError
+
+#: Qt platforms that need no display server (anything else on Linux needs X11 or Wayland)
+_HEADLESS_PLATFORMS = ("offscreen", "minimal", "eglfs", "linuxfb", "vnc", "vkkhrdisplay")
+NO_DISPLAY = ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). "
+              "Fix: run `xvfb-run hktwin`, or `hktwin snapshot --out view.png` for a picture "
+              "without a screen")
+
+
+def display_problem(env: dict[str, str] | None = None) -> str | None:
+    """Why the window cannot open here, or None. Checked before Qt loads, because Qt's xcb
+    plugin aborts the process (core dump, a message blaming libxcb-cursor) with no display."""
+    env = os.environ if env is None else env
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip().lower()
+    if platform in _HEADLESS_PLATFORMS:
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return NO_DISPLAY
 
 
 def run_gui(pack: Path | None = None, view: str = "harbour") -> int:
     """Open the main window on `pack` (the demo city when None) and run until it closes."""
+    problem = display_problem()
+    if problem:
+        raise HKTwinError(problem)  # the CLI prints it as one line and exits 2
     import vispy
     from PySide6.QtWidgets import QApplication
 
