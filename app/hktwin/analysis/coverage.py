@@ -52,7 +52,7 @@ from hktwin.analysis.los import (
     viewshed,
 )
 from hktwin.analysis.sites import BAND_GHZ, ARAnchor, Sensor, SiteSet, SmallCell
-from hktwin.core.errors import HKTwinError
+from hktwin.core.errors import Cancelled, HKTwinError
 from hktwin.core.progress import Progress, no_progress, sub_progress
 
 if TYPE_CHECKING:
@@ -96,11 +96,9 @@ LosMode = Literal["city", "statistical"]
 ScenarioChoice = Literal["auto", "UMi", "UMa"]
 
 
-class Cancelled(HKTwinError):
-    """The evaluation was cancelled between tiles."""
-
-    def __init__(self, done: int = 0, total: int = 0) -> None:
-        super().__init__(f"coverage evaluation cancelled after {done} of {total} tiles")
+def _cancelled(done: int, total: int) -> Cancelled:
+    """The app's one `Cancelled` (hktwin.core.errors), saying how far the evaluation got."""
+    return Cancelled(f"coverage evaluation cancelled after {done} of {total} tiles")
 
 
 class SettingsError(HKTwinError):
@@ -656,7 +654,7 @@ def _run_sync(make, n: int, progress: Progress, cancel, dsm=None) -> list[TileRe
     out = []
     for i in range(n):
         if cancel is not None and cancel.is_set():
-            raise Cancelled(i, n)
+            raise _cancelled(i, n)
         out.append(evaluate_tile(make(i)))
         progress((i + 1) / n, f"Tile {i + 1}/{n}")
     return out
@@ -678,7 +676,7 @@ def _run_threads(make, n: int, progress: Progress, cancel, dsm=None) -> list[Til
                 next_tile += 1
             if stop:
                 wait(pending)
-                raise Cancelled(len(out), n)
+                raise _cancelled(len(out), n)
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
                 out.append(f.result())
@@ -720,7 +718,7 @@ def _run_dask(address: str, make, n: int, progress: Progress, cancel,
         for future in as_completed(futures, loop=client.loop):
             if cancel is not None and cancel.is_set():
                 client.cancel(futures)
-                raise Cancelled(len(out), n)
+                raise _cancelled(len(out), n)
             out.append(future.result())
             progress(len(out) / n, f"Tile {len(out)}/{n} (dask)")
     finally:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hktwin.analysis.colormap import DELTA_STOPS, rsrp_stops
+from hktwin.analysis.colormap import ramp as _ramp
 from hktwin.analysis.export import atomic_path
 
 if TYPE_CHECKING:
@@ -87,22 +89,6 @@ def _edges(mask: np.ndarray) -> np.ndarray:
     inner[:, 1:] &= mask[:, :-1]
     inner[:, :-1] &= mask[:, 1:]
     return mask & ~inner
-
-
-def _ramp(values: np.ndarray, stops: list[tuple[float, tuple[int, int, int]]]) -> np.ndarray:
-    xs = [s[0] for s in stops]
-    return np.stack([np.interp(values, xs, [s[1][i] for s in stops]) for i in range(3)], axis=-1)
-
-
-def rsrp_stops(threshold: float) -> list[tuple[float, tuple[int, int, int]]]:
-    """Colours of the RSRP ramp around the coverage threshold (yellow at the threshold)."""
-    return [(threshold - 25, (110, 0, 20)), (threshold - 10, (215, 48, 39)),
-            (threshold, (250, 205, 60)), (threshold + 10, (145, 207, 96)),
-            (threshold + 25, (26, 152, 80)), (threshold + 40, (0, 90, 110))]
-
-
-DELTA_STOPS = [(-20.0, (178, 24, 43)), (-5.0, (244, 165, 130)), (0.0, (247, 247, 247)),
-               (5.0, (146, 197, 222)), (20.0, (33, 102, 172))]
 
 
 def base_map(result: CoverageResult) -> np.ndarray:

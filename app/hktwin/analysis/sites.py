@@ -3,18 +3,153 @@
 Positions are EPSG:2326 metres. `ground_m` is the ground (or roof) level the site stands on, set
 when it is placed; heights above it are the planner's. The evented scenario in `hktwin.model`
 holds lists of these.
+
+`SITE_FIELDS` is the one definition of a site's fields: label, unit, bounds, choices, how many
+decimals a person edits. The record check below (`site_problems`), the scenario file's JSON
+schema (`hktwin.model.scenario_io.SCHEMA`) and the window's site editor (`ui.site_editor`) are
+all built from it, so they cannot disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, get_args
 
 Mounting = Literal["rooftop", "facade", "lamppost", "ground"]
 Band = Literal["n78", "n257", "n258"]
 
 #: Carrier frequency (GHz) of each NR band offered to planners.
 BAND_GHZ: dict[str, float] = {"n78": 3.5, "n257": 28.0, "n258": 26.0}
+
+
+#: The Hong Kong 1980 Grid (EPSG:2326) extent sites and areas must lie in, metres.
+EXTENT = {"xmin": 790_000.0, "ymin": 795_000.0, "xmax": 870_000.0, "ymax": 850_000.0}
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a site record: what people see, and what values are allowed.
+
+    Numbers lie in `lo..hi` (`lo` itself excluded when `exclusive_lo`); `nullable` allows None
+    (an omnidirectional antenna has no azimuth). `choices` makes the field an enumeration;
+    `text` makes it free text of at most `max_length` characters (`min_length` at least).
+    """
+
+    name: str
+    label: str
+    description: str
+    lo: float | None = None
+    hi: float | None = None
+    unit: str = ""
+    decimals: int = 1
+    exclusive_lo: bool = False
+    nullable: bool = False
+    choices: tuple[str, ...] = ()
+    text: bool = False
+    max_length: int = 200
+    min_length: int = 0
+    pattern: str | None = None
+
+    @property
+    def is_number(self) -> bool:
+        return self.lo is not None
+
+    def problem(self, value: Any) -> tuple[str, str] | None:
+        """(problem, fix) when `value` is not allowed here, else None."""
+        if value is None and self.nullable:
+            return None
+        if self.choices:
+            if value not in self.choices:
+                options = ", ".join(self.choices)
+                return f"{value!r} is not one of {options}", f"use one of {options}"
+            return None
+        if self.text or self.pattern:
+            if not isinstance(value, str):
+                return f"{value!r} is not text", "write text in quotes"
+            if self.pattern is not None:
+                import re
+
+                if not re.fullmatch(self.pattern, value):
+                    return (f"{value!r} is not a valid id", "use 1 to 64 letters, digits, '-', "
+                            "'_' or '.', starting with a letter or digit")
+            if len(value) > self.max_length:
+                return (f"the text is longer than {self.max_length} characters",
+                        f"shorten it to at most {self.max_length} characters")
+            if len(value) < self.min_length:
+                return "the text is empty", "write a value"
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{value!r} is not a number", "write a number"
+        low_ok = value > self.lo if self.exclusive_lo else value >= self.lo
+        if not (math.isfinite(value) and low_ok and value <= self.hi):
+            return f"{value!r} is out of range", self.bounds_text()
+        return None
+
+    def bounds_text(self) -> str:
+        above = "above" if self.exclusive_lo else "from"
+        return f"use a number {above} {self.lo:g} to {self.hi:g} ({self.description})"
+
+
+def _f(name: str, label: str, description: str, lo: float | None = None,
+       hi: float | None = None, unit: str = "", decimals: int = 1, **more: Any) -> FieldSpec:
+    return FieldSpec(name, label, description, lo, hi, unit, decimals, **more)
+
+
+_ID = _f("id", "Id", "unique among all the scenario's sites", text=True, max_length=64,
+         pattern=ID_PATTERN)
+_X = _f("x", "Easting", "easting, EPSG:2326 metres", EXTENT["xmin"], EXTENT["xmax"], "m")
+_Y = _f("y", "Northing", "northing, EPSG:2326 metres", EXTENT["ymin"], EXTENT["ymax"], "m")
+_GROUND = _f("ground_m", "Ground / roof", "ground or roof level under the site, metres above "
+             "HKPD", -50.0, 1200.0, "m")
+_NAME = _f("name", "Name", "a label for people", text=True)
+
+
+def _height(what: str) -> FieldSpec:
+    return _f("height_m", "Height above it", what, 0.0, 500.0, "m")
+
+
+#: Site kind -> its fields in record order. The one table of a site's fields and bounds.
+SITE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "cell": (
+        _ID, _X, _Y, _GROUND, _height("antenna height above ground_m, metres"),
+        _f("mounting", "Mounting", "how it is mounted", choices=get_args(Mounting)),
+        _f("band", "Band", "the NR band", choices=get_args(Band)),
+        _f("tx_power_dbm", "Transmit power", "transmit power into the antenna, dBm", 0.0, 50.0,
+           "dBm"),
+        _f("antenna_gain_dbi", "Antenna gain", "antenna gain, dBi", -10.0, 40.0, "dBi"),
+        _f("azimuth_deg", "Azimuth", "antenna bearing, degrees clockwise from north, or null "
+           "for omnidirectional", 0.0, 360.0, "°", nullable=True),
+        _f("downtilt_deg", "Downtilt", "antenna downtilt, degrees", -90.0, 90.0, "°"),
+        _f("h_beamwidth_deg", "Horizontal beamwidth", "horizontal beamwidth, degrees", 0.0,
+           360.0, "°", exclusive_lo=True),
+        _f("v_beamwidth_deg", "Vertical beamwidth", "vertical beamwidth, degrees", 0.0, 180.0,
+           "°", exclusive_lo=True),
+        _f("bandwidth_mhz", "Bandwidth", "channel bandwidth, MHz", 0.0, 800.0, "MHz", 0,
+           exclusive_lo=True),
+        _NAME,
+    ),
+    "anchor": (
+        _ID, _X, _Y, _GROUND, _height("content centre above ground_m, metres"),
+        _f("content_size_m", "Content size", "content size, metres", 0.0, 500.0, "m",
+           exclusive_lo=True),
+        _f("required_dl_mbps", "Required downlink", "downlink viewers need, Mbit/s", 0.0,
+           100_000.0, "Mbit/s", 0),
+        _f("required_latency_ms", "Required latency", "latency viewers need, ms", 0.0,
+           10_000.0, "ms", 0),
+        _f("view_radius_m", "Viewing radius", "where people stand to look at it, metres", 0.0,
+           10_000.0, "m", 0, exclusive_lo=True),
+        _NAME,
+    ),
+    "sensor": (
+        _ID, _X, _Y, _GROUND, _height("sensor height above ground_m, metres"),
+        _f("kind", "Kind", "what it senses", text=True, max_length=100, min_length=1),
+        _f("range_m", "Range", "sensing range, metres", 0.0, 100_000.0, "m", 0,
+           exclusive_lo=True),
+        _NAME,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -81,3 +216,45 @@ class SiteSet:
     cells: tuple[SmallCell, ...] = ()
     anchors: tuple[ARAnchor, ...] = ()
     sensors: tuple[Sensor, ...] = field(default_factory=tuple)
+
+
+#: Site kind -> record type; the kinds of `SITE_FIELDS`.
+RECORD_TYPES: dict[str, type] = {"cell": SmallCell, "anchor": ARAnchor, "sensor": Sensor}
+
+
+def field_spec(kind: str, name: str) -> FieldSpec:
+    """The `FieldSpec` of one field of a site kind; KeyError if there is none."""
+    for spec in SITE_FIELDS[kind]:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"{kind} has no field {name!r}")
+
+
+def site_problems(record: Any) -> list[tuple[str, str, str]]:
+    """Every (field, problem, fix) that makes `record` invalid, from `SITE_FIELDS`; [] if valid.
+
+    The records stay plain frozen dataclasses (building one does not validate, so a file can be
+    read and then refused whole); the scenario editor and file writer call this.
+    """
+    kind = next((k for k, t in RECORD_TYPES.items() if type(record) is t), None)
+    if kind is None:
+        raise TypeError(f"not a site record: {type(record).__name__}")
+    problems = []
+    for spec in SITE_FIELDS[kind]:
+        found = spec.problem(getattr(record, spec.name))
+        if found is not None:
+            problems.append((spec.name, *found))
+    return problems
+
+
+def _check_table() -> None:
+    """The table and the dataclasses name the same fields in the same order (import-time)."""
+    for kind, record_type in RECORD_TYPES.items():
+        names = tuple(f.name for f in fields(record_type))
+        table = tuple(spec.name for spec in SITE_FIELDS[kind])
+        if names != table:
+            raise AssertionError(f"SITE_FIELDS[{kind!r}] {table} != {record_type.__name__} "
+                                 f"fields {names}")
+
+
+_check_table()

@@ -32,3 +32,12 @@ class DataError(HKTwinError):
             where = f"{where} [{self.field}]"
         text = f"{where}: {self.problem}"
         return f"{text}. Fix: {self.fix}" if self.fix else text
+
+
+class Cancelled(Exception):
+    """Long work stopped because the user asked it to: the one cancellation of the app.
+
+    Deliberately *not* an `HKTwinError`: a cancel is not a failure, and code that reports
+    `HKTwinError`s as "... failed" must never catch it as one. Coverage evaluation, importers and
+    the session's task runner all raise and recognise this class.
+    """

@@ -43,3 +43,14 @@ def cache_dir() -> Path:
         path = Path(user_cache_dir(APP_NAME))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def user_data_dir() -> Path:
+    """The user's data folder (feed stores, autosave copies, settings): `$HKTWIN_DATA_DIR`, else
+    platformdirs' `user_data_dir("hktwin")`. The one place this is decided; not created here."""
+    override = os.environ.get("HKTWIN_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir as platform_data_dir
+
+    return Path(platform_data_dir(APP_NAME))

@@ -122,14 +122,10 @@ def from_ms(ms: int) -> datetime:
 
 
 def default_store_path() -> Path:
-    """`$HKTWIN_DATA_DIR/feeds.sqlite`, else the user data folder's."""
-    override = os.environ.get("HKTWIN_DATA_DIR")
-    if override:
-        folder = Path(override)
-    else:
-        from platformdirs import user_data_dir
+    """`feeds.sqlite` in the user data folder (`hktwin.core.paths.user_data_dir`)."""
+    from hktwin.core.paths import user_data_dir
 
-        folder = Path(user_data_dir("hktwin"))
+    folder = user_data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return folder / STORE_FILENAME
 

@@ -8,11 +8,12 @@ from typing import Any, ClassVar
 import numpy as np
 from psygnal import evented
 
+from hktwin.analysis.colormap import rsrp_range
 from hktwin.geo.mesh import MeshArrays
 from hktwin.model.layers import Layer
 
 #: Colour scales for coverage rasters: (vmin, vmax, unit).
-SCALES = {"rsrp": (-120.0, -60.0, "dBm"), "sinr": (-5.0, 30.0, "dB"),
+SCALES = {"rsrp": (*rsrp_range(), "dBm"), "sinr": (-5.0, 30.0, "dB"),
           "throughput": (0.0, 1000.0, "Mbit/s"), "difference": (-20.0, 20.0, "dB")}
 
 

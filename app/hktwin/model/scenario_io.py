@@ -13,10 +13,10 @@ naming the file, the field as a JSON path (`cells[2].band`) and the fix; nothing
 A file from a newer version of the format is refused, never guessed at. `save_scenario`
 validates what it writes against the same rules, so a saved file always loads.
 
-Autosave: `write_autosave` keeps a copy in the user data folder (`$HKTWIN_DATA_DIR`, else
-platformdirs' `user_data_dir("hktwin")`), under `autosave/`. `find_recovery` finds a copy newer
-than the saved file (the app stopped without saving); the GUI offers to load it. `Autosaver` is
-the callable a GUI timer calls: it writes only when the scenario changed since the last write.
+Autosave: `write_autosave` keeps a copy in the user data folder
+(`hktwin.core.paths.user_data_dir`), under `autosave/`. `find_recovery` finds a copy newer than
+the saved file (the app stopped without saving); the GUI offers to load it. `Autosaver` is the
+callable a GUI timer calls: it writes only when the scenario changed since the last write.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hktwin.analysis.sites import BAND_GHZ
+from hktwin.analysis.sites import SITE_FIELDS, FieldSpec, field_spec, site_problems
 from hktwin.core.errors import DataError
-from hktwin.core.paths import APP_NAME, demo_pack_dir
+from hktwin.core.paths import demo_pack_dir, user_data_dir
 from hktwin.model.scenario import META_FIELDS, SITE_LISTS, SITE_TYPES, Scenario, Site, site_kind
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,6 @@ SUFFIX = ".hktwin.json"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_SITES_PER_KIND = 10_000
 
-#: The Hong Kong 1980 Grid (EPSG:2326) extent sites and areas must lie in, metres.
-EXTENT = {"xmin": 790_000.0, "ymin": 795_000.0, "xmax": 870_000.0, "ymax": 850_000.0}
 
 _TIME_EXAMPLE = "2025-01-31T09:30:00+08:00"
 
@@ -75,13 +73,26 @@ def _text(what: str, max_length: int = 200, min_length: int = 0) -> dict[str, An
     return spec
 
 
-_COMMON = {
-    "id": {"$ref": "#/$defs/id"},
-    "x": {"$ref": "#/$defs/x"},
-    "y": {"$ref": "#/$defs/y"},
-    "ground_m": _num(-50, 1200, "ground or roof level under the site, metres above HKPD"),
-    "name": _text("a label for people"),
-}
+def _field_schema(spec: FieldSpec) -> dict[str, Any]:
+    """The JSON schema of one site field, from the one table in `hktwin.analysis.sites`."""
+    if spec.name in ("id", "x", "y"):
+        return {"$ref": f"#/$defs/{spec.name}"}
+    if spec.choices:
+        return {"enum": list(spec.choices), "description": spec.description}
+    if spec.text:
+        return _text(spec.description, spec.max_length, spec.min_length)
+    return _num(spec.lo, spec.hi, spec.description, exclusive_lo=spec.exclusive_lo,
+                nullable=spec.nullable)
+
+
+_KIND_TEXT = {"cell": "a 5G small cell", "anchor": "an AR content anchor", "sensor": "a sensor"}
+
+
+def _site_schema(kind: str) -> dict[str, Any]:
+    return {"type": "object", "description": _KIND_TEXT[kind], "required": ["id", "x", "y"],
+            "additionalProperties": False,
+            "properties": {spec.name: _field_schema(spec) for spec in SITE_FIELDS[kind]}}
+
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -116,64 +127,16 @@ SCHEMA: dict[str, Any] = {
                     "items": {"$ref": "#/$defs/sensor"}},
     },
     "$defs": {
-        "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$",
-               "description": "unique among all the scenario's sites"},
-        "x": _num(EXTENT["xmin"], EXTENT["xmax"], "easting, EPSG:2326 metres"),
-        "y": _num(EXTENT["ymin"], EXTENT["ymax"], "northing, EPSG:2326 metres"),
+        "id": {"type": "string", "pattern": field_spec("cell", "id").pattern,
+               "description": field_spec("cell", "id").description},
+        "x": _field_schema(replace(field_spec("cell", "x"), name="")),
+        "y": _field_schema(replace(field_spec("cell", "y"), name="")),
         "time": {"type": "string", "format": "date-time",
                  "description": "ISO 8601 with a timezone"},
-        "cell": {
-            "type": "object",
-            "description": "a 5G small cell",
-            "required": ["id", "x", "y"],
-            "additionalProperties": False,
-            "properties": {
-                **_COMMON,
-                "height_m": _num(0, 500, "antenna height above ground_m, metres"),
-                "mounting": {"enum": ["rooftop", "facade", "lamppost", "ground"],
-                             "description": "how it is mounted"},
-                "band": {"enum": list(BAND_GHZ), "description": "the NR band"},
-                "tx_power_dbm": _num(0, 50, "transmit power into the antenna, dBm"),
-                "antenna_gain_dbi": _num(-10, 40, "antenna gain, dBi"),
-                "azimuth_deg": _num(0, 360, "antenna bearing, degrees clockwise from north, "
-                                    "or null for omnidirectional", nullable=True),
-                "downtilt_deg": _num(-90, 90, "antenna downtilt, degrees"),
-                "h_beamwidth_deg": _num(0, 360, "horizontal beamwidth, degrees",
-                                        exclusive_lo=True),
-                "v_beamwidth_deg": _num(0, 180, "vertical beamwidth, degrees",
-                                        exclusive_lo=True),
-                "bandwidth_mhz": _num(0, 800, "channel bandwidth, MHz", exclusive_lo=True),
-            },
-        },
-        "anchor": {
-            "type": "object",
-            "description": "an AR content anchor",
-            "required": ["id", "x", "y"],
-            "additionalProperties": False,
-            "properties": {
-                **_COMMON,
-                "height_m": _num(0, 500, "content centre above ground_m, metres"),
-                "content_size_m": _num(0, 500, "content size, metres", exclusive_lo=True),
-                "required_dl_mbps": _num(0, 100_000, "downlink viewers need, Mbit/s"),
-                "required_latency_ms": _num(0, 10_000, "latency viewers need, ms"),
-                "view_radius_m": _num(0, 10_000, "where people stand to look at it, metres",
-                                      exclusive_lo=True),
-            },
-        },
-        "sensor": {
-            "type": "object",
-            "description": "a sensor",
-            "required": ["id", "x", "y"],
-            "additionalProperties": False,
-            "properties": {
-                **_COMMON,
-                "height_m": _num(0, 500, "sensor height above ground_m, metres"),
-                "kind": _text("what it senses", max_length=100, min_length=1),
-                "range_m": _num(0, 100_000, "sensing range, metres", exclusive_lo=True),
-            },
-        },
+        **{kind: _site_schema(kind) for kind in SITE_FIELDS},
     },
 }
+
 
 def _is_aware_time(value: object) -> bool:
     if not isinstance(value, str):
@@ -429,13 +392,15 @@ def scenario_from_dict(doc: Any, path: str | os.PathLike[str] | None = None) -> 
 # -- validating edits (used by hktwin.model.history) --------------------------------------------
 
 def check_site(record: Site) -> None:
-    """Raise `DataError` naming the field unless `record` would be valid in a saved file."""
+    """Raise `DataError` naming the field unless `record` would be valid in a saved file.
+
+    Checked against `hktwin.analysis.sites.SITE_FIELDS` directly (the table the schema is built
+    from), so an edit in the window needs no JSON schema machinery.
+    """
     kind = site_kind(record)
-    doc = record_to_dict(record)
-    errors = sorted(_validators()[1][kind].iter_errors(doc),
-                    key=lambda e: (_path_key(e.absolute_path), e.validator))
-    if errors:
-        field, problem, fix = _explain(errors[0])
+    problems = site_problems(record)
+    if problems:
+        field, problem, fix = problems[0]
         raise DataError(None, f"{kind} {record.id!r}: {problem}", fix, field=field)
 
 
@@ -595,18 +560,8 @@ def resolve_pack(pack: str, scenario_path: str | os.PathLike[str] | None = None)
 
 # -- autosave and recovery ----------------------------------------------------------------------
 
-def data_dir() -> Path:
-    """The user data folder: `$HKTWIN_DATA_DIR`, else platformdirs' `user_data_dir("hktwin")`."""
-    override = os.environ.get("HKTWIN_DATA_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(APP_NAME))
-
-
 def autosave_dir() -> Path:
-    return data_dir() / "autosave"
+    return user_data_dir() / "autosave"
 
 
 def autosave_path(scenario_path: str | os.PathLike[str] | None = None) -> Path:

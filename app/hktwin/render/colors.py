@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# Coverage ramps are defined once, below render, for the window and the reports alike.
+from hktwin.analysis.colormap import ramp_rgba
+
+__all__ = ["ramp_rgba"]
+
 #: Direction towards the sun: from azimuth 315 deg (north-west), 50 deg above the horizon.
 _SUN_AZ, _SUN_ALT = np.radians(315.0), np.radians(50.0)
 SUN = np.array([np.sin(_SUN_AZ) * np.cos(_SUN_ALT), np.cos(_SUN_AZ) * np.cos(_SUN_ALT),
@@ -59,28 +64,4 @@ def rgba(rgb: np.ndarray, shade: np.ndarray | None = None) -> np.ndarray:
         rgb = rgb * shade[:, None]
     out = np.ones((len(rgb), 4), np.float32)
     out[:, :3] = np.clip(rgb, 0.0, 1.0)
-    return out
-
-
-# Coverage ramps: stops in 0..1 of the scale -> RGB.
-_RAMPS = {
-    # weak (dark red) to strong (dark green), as coverage maps are usually read
-    "rsrp": [(0.0, (0.45, 0.0, 0.05)), (0.2, (0.85, 0.1, 0.1)), (0.4, (1.0, 0.55, 0.0)),
-             (0.6, (1.0, 0.9, 0.2)), (0.8, (0.45, 0.8, 0.25)), (1.0, (0.0, 0.5, 0.25))],
-    # losses red, no change white, gains blue
-    "difference": [(0.0, (0.75, 0.1, 0.1)), (0.5, (0.97, 0.97, 0.97)),
-                   (1.0, (0.1, 0.3, 0.8))],
-}
-
-
-def ramp_rgba(values: np.ndarray, vmin: float, vmax: float, ramp: str = "rsrp",
-              alpha: float = 1.0) -> np.ndarray:
-    """RGBA (float32) for values on a ramp between vmin and vmax; NaN is fully transparent."""
-    stops = _RAMPS.get(ramp, _RAMPS["rsrp"])
-    t = np.clip((np.asarray(values, np.float64) - vmin) / max(vmax - vmin, 1e-9), 0.0, 1.0)
-    pos = np.array([s[0] for s in stops])
-    out = np.empty((*np.shape(values), 4), np.float32)
-    for i in range(3):
-        out[..., i] = np.interp(t, pos, [s[1][i] for s in stops])
-    out[..., 3] = np.where(np.isfinite(values), alpha, 0.0)
     return out

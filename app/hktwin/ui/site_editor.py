@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, get_args
+from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,28 +15,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hktwin.analysis.sites import Band, Mounting
+from hktwin.analysis.sites import RECORD_TYPES, SITE_FIELDS, FieldSpec
 
-# field -> (label, minimum, maximum, decimals, suffix)
-_NUMBERS = {
-    "x": ("Easting", 790_000.0, 870_000.0, 1, " m"),
-    "y": ("Northing", 795_000.0, 850_000.0, 1, " m"),
-    "ground_m": ("Ground / roof", -20.0, 1000.0, 1, " m"),
-    "height_m": ("Height above it", 0.0, 500.0, 1, " m"),
-    "tx_power_dbm": ("Transmit power", 0.0, 50.0, 1, " dBm"),
-    "antenna_gain_dbi": ("Antenna gain", 0.0, 30.0, 1, " dBi"),
-    "azimuth_deg": ("Azimuth", 0.0, 359.9, 1, "°"),
-    "downtilt_deg": ("Downtilt", -10.0, 45.0, 1, "°"),
-    "h_beamwidth_deg": ("Horizontal beamwidth", 5.0, 360.0, 1, "°"),
-    "v_beamwidth_deg": ("Vertical beamwidth", 2.0, 90.0, 1, "°"),
-    "bandwidth_mhz": ("Bandwidth", 5.0, 400.0, 0, " MHz"),
-    "content_size_m": ("Content size", 0.1, 100.0, 1, " m"),
-    "required_dl_mbps": ("Required downlink", 0.0, 5000.0, 0, " Mbit/s"),
-    "required_latency_ms": ("Required latency", 1.0, 1000.0, 0, " ms"),
-    "view_radius_m": ("Viewing radius", 5.0, 1000.0, 0, " m"),
-    "range_m": ("Range", 1.0, 5000.0, 0, " m"),
-}
-_CHOICES = {"mounting": ("Mounting", get_args(Mounting)), "band": ("Band", get_args(Band))}
+#: Fields shown but not edited here (an id changes by renaming, not by typing over it).
+_READ_ONLY = frozenset({"id"})
+
+
+def spin_range(spec: FieldSpec) -> tuple[float, float]:
+    """The spin box range for a numeric field: the table's bounds, an excluded lower bound
+    nudged up by one step of the shown decimals, and one step below for "omni" (None)."""
+    step = 10.0 ** -spec.decimals
+    lo = spec.lo + step if spec.exclusive_lo else spec.lo
+    if spec.nullable:
+        lo -= step if not spec.exclusive_lo else 2 * step
+    return lo, spec.hi
+
+
+def _spec_for(record: Any, name: str) -> FieldSpec | None:
+    kind = next((k for k, t in RECORD_TYPES.items() if type(record) is t), None)
+    return next((spec for spec in SITE_FIELDS.get(kind, ()) if spec.name == name), None)
 
 
 class QtSiteEditor(QWidget):
@@ -74,38 +71,39 @@ class QtSiteEditor(QWidget):
         if record is None:
             return
         for f in dataclasses.fields(record):
-            widget = self._widget_for(f.name, getattr(record, f.name))
+            spec = _spec_for(record, f.name)
+            widget = None if spec is None else self._widget_for(spec, getattr(record, f.name))
             if widget is not None:
-                label = _NUMBERS.get(f.name, _CHOICES.get(f.name, (f.name.replace("_", " ").
-                                                                    capitalize(),)))[0]
                 widget.setObjectName(f"site_{f.name}")
-                self.form.addRow(label, widget)
+                widget.setToolTip(spec.description)
+                self.form.addRow(spec.label, widget)
                 self.widgets[f.name] = widget
 
-    def _widget_for(self, name: str, value: Any) -> QWidget | None:
-        if name in _NUMBERS:
-            _, lo, hi, decimals, suffix = _NUMBERS[name]
+    def _widget_for(self, spec: FieldSpec, value: Any) -> QWidget | None:
+        name = spec.name
+        if name in _READ_ONLY:
+            return None
+        if spec.is_number:
             spin = QDoubleSpinBox()
-            spin.setRange(lo, hi)
-            spin.setDecimals(decimals)
-            spin.setSuffix(suffix)
+            spin.setDecimals(spec.decimals)
+            spin.setRange(*spin_range(spec))
+            spin.setSuffix(f" {spec.unit}" if spec.unit and spec.unit != "°" else spec.unit)
             spin.setKeyboardTracking(False)
-            if name == "azimuth_deg":
-                spin.setSpecialValueText("omni")  # the minimum shows as omni
-                spin.setRange(-1.0, hi)
-                spin.setValue(-1.0 if value is None else value)
-            else:
-                spin.setValue(value)
-            spin.valueChanged.connect(lambda v, n=name: self._apply(n, v))
+            if spec.nullable:
+                spin.setSpecialValueText("omni")  # the minimum, below the bounds, is None
+            spin.setValue(spin.minimum() if value is None else value)
+            spin.valueChanged.connect(lambda v, n=name, w=spin: self._apply(
+                n, None if spec.nullable and v <= w.minimum() else v))
             return spin
-        if name in _CHOICES:
+        if spec.choices:
             combo = QComboBox()
-            combo.addItems(list(_CHOICES[name][1]))
+            combo.addItems(list(spec.choices))
             combo.setCurrentText(str(value))
             combo.currentTextChanged.connect(lambda v, n=name: self._apply(n, v))
             return combo
-        if name in ("name", "kind"):
+        if spec.text:
             line = QLineEdit(str(value))
+            line.setMaxLength(spec.max_length)
             line.editingFinished.connect(lambda n=name, w=line: self._apply(n, w.text()))
             return line
         if isinstance(value, bool):
@@ -118,8 +116,6 @@ class QtSiteEditor(QWidget):
     def _apply(self, name: str, value: Any) -> None:
         if self._site_id is None:
             return
-        if name == "azimuth_deg" and value < 0:
-            value = None
         record = self.scenario.get(self._site_id)
         if record is None or getattr(record, name) == value:
             return
@@ -136,7 +132,7 @@ class QtSiteEditor(QWidget):
             value = getattr(record, name)
             widget.blockSignals(True)
             if isinstance(widget, QDoubleSpinBox):
-                widget.setValue(-1.0 if value is None else value)
+                widget.setValue(widget.minimum() if value is None else value)
             elif isinstance(widget, QComboBox):
                 widget.setCurrentText(str(value))
             elif isinstance(widget, QLineEdit) and not widget.hasFocus():

@@ -16,19 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from hktwin.core.errors import DataError
+from hktwin.core.errors import Cancelled, DataError
 from hktwin.geo.crs import HK1980
 
 #: A generous box around Hong Kong in EPSG:2326 (metres). Data that lands wholly outside it after
 #: reprojection was declared in the wrong CRS, and a pack built from it would show nothing.
 HK_ENVELOPE = (760_000.0, 760_000.0, 900_000.0, 880_000.0)
-
-
-class Cancelled(Exception):
-    """The user cancelled the import; the pack is left as it was.
-
-    Not an HKTwinError: `ui.workers.Job` reports an exception of this name as a cancel.
-    """
 
 
 @dataclass
