@@ -560,6 +560,11 @@ def resolve_pack(pack: str, scenario_path: str | os.PathLike[str] | None = None)
 
 # -- autosave and recovery ----------------------------------------------------------------------
 
+#: The user data folder: the same function as `hktwin.core.paths.user_data_dir` (kept under this
+#: name for callers of the old one; there is one definition).
+data_dir = user_data_dir
+
+
 def autosave_dir() -> Path:
     return user_data_dir() / "autosave"
 
