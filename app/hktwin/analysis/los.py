@@ -266,6 +266,71 @@ def viewshed(dsm: DSM, x: float, y: float, z: float, targets: Grid,
     own mast or facade cell). `dsm` must hold the box of the point and the targets plus
     `WINDOW_MARGIN` cells; a ray that leaves it is read at its edge, which only concerns samples
     beyond every target on that ray.
+
+    Runs the compiled sweep (`_viewshed_kernel`, numba) when numba is there, else
+    `viewshed_numpy`; both read the same samples and give the same answers.
+    """
+    kernel = _kernel()
+    if kernel is None:
+        return viewshed_numpy(dsm, x, y, z, targets, target_z, reach_m, clear_m)
+    res = dsm.grid.res
+    step = SAMPLE_CELLS * res
+    n_full = ray_spacing(reach_m, res)
+    dtheta = 2 * math.pi / n_full
+    xs, ys = targets.centres()
+    n = targets.rows * targets.cols
+    k = np.empty(n, np.int64)
+    jt = np.empty(n, np.int64)
+    slope = np.empty(n, np.float64)
+    tz = np.ascontiguousarray(np.broadcast_to(np.asarray(target_z, np.float64), targets.shape))
+    kernel.target_rays(xs, ys, float(x), float(y), tz, float(z), dtheta, n_full, step,
+                       k, jt, slope)
+    rays, row = _ray_sector(targets, x, y, k, n_full, dtheta)
+    j0 = max(1, math.ceil(clear_m / step - 1e-9))
+    theta = rays * dtheta
+    grid = dsm.grid
+    seen = np.ones(n, bool)
+    top = np.ascontiguousarray(dsm.top, dtype=np.float32)
+    kernel.sweep(top, grid.col0, grid.row0, (x - grid.x0) / res, (grid.y0 - y) / res,
+                 np.cos(theta).astype(np.float32), -np.sin(theta).astype(np.float32), j0,
+                 step / res, step, float(z), row, jt, slope, seen)
+    return seen.reshape(targets.shape)
+
+
+def _ray_sector(targets: Grid, x: float, y: float, k: np.ndarray, n_full: int,
+                dtheta: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rays the targets need and each target's index into them: the full circle when the
+    point lies in the window, else the contiguous sector (less than half a turn) they span."""
+    xmin, ymin, xmax, ymax = targets.bounds
+    res = targets.res
+    if xmin - res <= x <= xmax + res and ymin - res <= y <= ymax + res:
+        return np.arange(n_full), k
+    k_ref = round(math.atan2((ymin + ymax) / 2 - y, (xmin + xmax) / 2 - x) / dtheta)
+    rel = (k - k_ref + n_full // 2) % n_full - n_full // 2
+    lo = int(rel.min())
+    return (k_ref + np.arange(lo, int(rel.max()) + 1)) % n_full, rel - lo
+
+
+_KERNEL: list = []
+
+
+def _kernel():
+    """The compiled viewshed module, or None without numba (the numpy sweep is used)."""
+    if not _KERNEL:
+        try:
+            from hktwin.analysis import _viewshed_kernel as kernel
+        except ImportError:  # numba missing (or its cache unusable): the numpy sweep serves
+            kernel = None
+        _KERNEL.append(kernel)
+    return _KERNEL[0]
+
+
+def viewshed_numpy(dsm: DSM, x: float, y: float, z: float, targets: Grid,
+                   target_z: np.ndarray, reach_m: float, clear_m: float = 0.0) -> np.ndarray:
+    """`viewshed` in numpy alone: the horizon of every (sample, ray) as one float32 array.
+
+    The reference for the compiled sweep and the fallback where numba is not installed; about
+    five times slower and (samples x rays x 4) bytes of memory.
     """
     res = dsm.grid.res
     step = SAMPLE_CELLS * res
@@ -277,18 +342,7 @@ def viewshed(dsm: DSM, x: float, y: float, z: float, targets: Grid,
     dist = np.hypot(dx, dy)
     k = np.rint(np.arctan2(dy, dx) / dtheta).astype(np.int64) % n_full
     jt = np.rint(dist / step).astype(np.int64)  # the target's own sample index
-
-    xmin, ymin, xmax, ymax = targets.bounds
-    inside = xmin - res <= x <= xmax + res and ymin - res <= y <= ymax + res
-    if inside:
-        rays = np.arange(n_full)
-        row = k
-    else:  # the targets subtend less than half a turn: a contiguous sector of rays
-        k_ref = round(math.atan2((ymin + ymax) / 2 - y, (xmin + xmax) / 2 - x) / dtheta)
-        rel = (k - k_ref + n_full // 2) % n_full - n_full // 2
-        lo = int(rel.min())
-        rays = (k_ref + np.arange(lo, int(rel.max()) + 1)) % n_full
-        row = rel - lo
+    rays, row = _ray_sector(targets, x, y, k, n_full, dtheta)
 
     j0 = max(1, math.ceil(clear_m / step - 1e-9))
     j1 = int(jt.max())  # samples j0 .. j1-1 can stand before a target
