@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hktwin import __version__
-from hktwin.commands import COMMANDS
+from hktwin.commands import COMMANDS, add_plugin_commands, run_plugin_command
 from hktwin.commands.common import Parser, UsageError, check_pack
 from hktwin.core.errors import HKTwinError
 from hktwin.model.camera import HOME_VIEW, VIEW_NAMES
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     for module in COMMANDS.values():
         importlib.import_module(module).register(sub)
+    add_plugin_commands(sub)
     return parser
 
 
@@ -38,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command in COMMANDS:
             return importlib.import_module(COMMANDS[args.command]).run(args)
+        if getattr(args, "plugin_command", None):
+            return run_plugin_command(args)
         check_pack(args.pack)
         from hktwin.ui.app import run_gui
 

@@ -27,7 +27,11 @@ def register_source(source: FeedSource) -> None:
 
 
 def source_names() -> list[str]:
-    return [*SOURCE_NAMES, *(n for n in _EXTRA if n not in _MODULES)]
+    """Built-in sources, then registered ones, then those plugins declare in their manifests."""
+    from hktwin.plugins import feed_source_names
+
+    names = [*SOURCE_NAMES, *(n for n in _EXTRA if n not in _MODULES)]
+    return [*names, *(n for n in feed_source_names() if n not in names)]
 
 
 def get_source(name: str) -> FeedSource:
@@ -35,5 +39,10 @@ def get_source(name: str) -> FeedSource:
     if name in _EXTRA:
         return _EXTRA[name]
     if name not in _MODULES:
+        from hktwin.plugins import feed_source
+
+        plugin_source = feed_source(name)  # its parser runs under the plugin guard
+        if plugin_source is not None:
+            return plugin_source
         raise KeyError(f"unknown feed source '{name}'; known: {', '.join(source_names())}")
     return importlib.import_module(_MODULES[name]).SOURCES[name]

@@ -22,10 +22,36 @@ def register_adapter(layer_type: type[Layer], adapter_type: type[VisualAdapter])
 
 
 def adapter_for(layer: Layer) -> type[VisualAdapter]:
+    """The adapter class for a layer: registered here, else a plugin's (`hktwin.plugins`
+    layer contributions, imported on first use and built under the plugin guard)."""
     for cls in type(layer).__mro__:
         if cls in _REGISTRY:
             return _REGISTRY[cls]
-    raise LookupError(f"no visual adapter registered for layer type {type(layer).__name__}")
+    from hktwin.plugins import PluginError, adapter_for_layer
+
+    try:
+        found = adapter_for_layer(type(layer))
+    except PluginError:  # the plugin is disabled and reported: draw nothing for its layer
+        return VisualAdapter
+    if found is None:
+        raise LookupError(f"no visual adapter registered for layer type {type(layer).__name__}")
+    contribution, adapter_type = found
+    return _guarded(contribution.plugin, adapter_type)
+
+
+def _guarded(plugin: str, adapter_type: type[VisualAdapter]) -> type[VisualAdapter]:
+    """A plugin adapter whose construction (its first draw) runs under the plugin guard; on
+    failure the layer gets an empty node and the plugin is disabled."""
+
+    def build(layer: Layer, parent: scene.Node, context: Any = None) -> VisualAdapter:
+        from hktwin.plugins import PluginError, call
+
+        try:
+            return call(plugin, "draw", adapter_type, layer, parent, context)
+        except PluginError:
+            return VisualAdapter(layer, parent, context)
+
+    return build  # type: ignore[return-value]  (called like the class)
 
 
 class VisualAdapter:

@@ -1,0 +1,236 @@
+"""The public plugin API of HK Twin: the only module a plugin imports from the app.
+
+A plugin is a Python package with a static manifest, `hktwin-plugin.toml`, beside its
+`__init__.py`, and an entry point in group `hktwin.plugins` naming the package. HK Twin reads
+the manifests at start-up without importing plugin code; a contribution's code is imported the
+first time it is used, and every call into it goes through one guard that names the plugin,
+keeps the traceback, disables the plugin and notifies once. See docs/plugins.md.
+
+The app's types a plugin builds on (`Layer`, `VisualAdapter`, `FeedSource`, `Observation`...)
+are re-exported here lazily: `hktwin.plugins.Layer` imports the model only when asked for, so
+this module stays light and sits below every room it serves.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hktwin.plugins.manifest import KINDS, MANIFEST_NAME, Manifest, api_compatible, read_manifest
+from hktwin.plugins.registry import (
+    API_VERSION,
+    GROUP,
+    Contribution,
+    Plugin,
+    PluginError,
+    PluginRegistry,
+    registry,
+    reset_registry,
+)
+
+#: name -> "module:attr" of the app types re-exported for plugins (imported on first access)
+_TYPES = {
+    "Layer": "hktwin.model.layers:Layer",
+    "LiveLayer": "hktwin.model.live_layers:LiveLayer",
+    "MeshArrays": "hktwin.geo.mesh:MeshArrays",
+    "CityModel": "hktwin.geo.city:CityModel",
+    "Twin": "hktwin.model.twin:Twin",
+    "FeedSource": "hktwin.feeds.base:FeedSource",
+    "Observation": "hktwin.feeds.base:Observation",
+    "FeedFormatError": "hktwin.feeds.base:FeedFormatError",
+    "DataError": "hktwin.core.errors:DataError",
+    "Progress": "hktwin.core.progress:Progress",
+    "VisualAdapter": "hktwin.render.adapters:VisualAdapter",
+    "evented": "psygnal:evented",
+}
+
+
+def __getattr__(name: str) -> Any:
+    ref = _TYPES.get(name)
+    if ref is None:
+        raise AttributeError(f"module 'hktwin.plugins' has no attribute '{name}'")
+    module, _, attr = ref.partition(":")
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+@dataclass
+class AnalysisResult:
+    """What an analysis returns: layers to add to the twin, named metrics, and a legend line
+    that says how the numbers were made (assumptions included)."""
+
+    layers: list[Any] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    legend: str = ""
+
+
+# -- the registry, module-level -----------------------------------------------------------------
+
+def plugins() -> list[Plugin]:
+    """Every discovered plugin, refused and disabled ones included."""
+    return registry().plugins()
+
+
+def contributions(kind: str) -> list[Contribution]:
+    """The contributions of `kind` (one of `KINDS`) from the active plugins."""
+    return registry().contributions(kind)
+
+
+def contribution(kind: str, name: str) -> Contribution:
+    """One contribution by name (or `plugin:name`); KeyError naming the known ones."""
+    return registry().contribution(kind, name)
+
+
+def call(plugin: str, stage: str, fn: Callable[..., Any], *args: Any,
+         default: Any = PluginError, **kwargs: Any) -> Any:
+    """Call plugin code under the guard (see `PluginRegistry.call`)."""
+    return registry().call(plugin, stage, fn, *args, default=default, **kwargs)
+
+
+def on_failure(callback: Callable[[Plugin], None]) -> Callable[[], None]:
+    """Be told (once per plugin) when a plugin fails; returns a disconnect function."""
+    return registry().on_failure(callback)
+
+
+# -- what the app's closed lists consult ---------------------------------------------------------
+
+def _qualname(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def layer_contribution(layer_type: type) -> Contribution | None:
+    """The `layers` contribution whose model is `layer_type` or its nearest base class."""
+    by_model = {c.spec.code["model"]: c for c in contributions("layers")}
+    for cls in layer_type.__mro__:
+        hit = by_model.get(_qualname(cls))
+        if hit is not None:
+            return hit
+    return None
+
+
+def adapter_for_layer(layer_type: type) -> tuple[Contribution, type] | None:
+    """The plugin adapter class for a layer type, imported now; None when no plugin has one.
+
+    Raises `PluginError` when the plugin's adapter fails to import (the plugin is disabled).
+    """
+    found = layer_contribution(layer_type)
+    if found is None or not found.has("adapter"):
+        return None
+    return found, found.load("adapter", expect=__getattr__("VisualAdapter"))
+
+
+def city_layers(city: Any) -> list[Any]:
+    """The layers every plugin's layer factory builds for a loaded city (failures skipped:
+    the plugin is disabled and reported, the city still opens)."""
+    layer_base = __getattr__("Layer")
+    out: list[Any] = []
+    for c in contributions("layers"):
+        if not c.has("factory"):
+            continue
+        try:
+            factory = c.load("factory")
+            made = registry().call(c.plugin, "registration", factory, city)
+            made = list(made or [])
+            bad = [m for m in made if not isinstance(m, layer_base)]
+            if bad:
+                registry().fail(c.plugin, "registration",
+                                TypeError(f"{c.id} factory returned {type(bad[0]).__name__}, "
+                                          "not a Layer"))
+                continue
+        except PluginError:
+            continue
+        for layer in made:
+            layer.plugin = c.plugin  # the inspector and the layer panel name the plugin
+        out.extend(made)
+    return out
+
+
+def pick_layer(layer: Any, *args: Any) -> Any:
+    """Ask a plugin layer's picker what is under a ray or pixel; None when it has no picker
+    or fails (then the plugin is disabled)."""
+    c = layer_contribution(type(layer))
+    if c is None or not c.has("picker"):
+        return None
+    try:
+        return c.call("picker", "pick", layer, *args)
+    except PluginError:
+        return None
+
+
+def inspector_rows(layer: Any, index: int) -> list[tuple[str, str]]:
+    """The (label, value) rows a plugin layer shows in the inspector for item `index`."""
+    c = layer_contribution(type(layer))
+    if c is None or not c.has("inspector"):
+        return []
+    try:
+        return list(c.call("inspector", "pick", layer, index) or [])
+    except PluginError:
+        return []
+
+
+def feed_source_names() -> list[str]:
+    return [c.name for c in contributions("feeds")]
+
+
+def feed_source(name: str) -> Any:
+    """A plugin's `FeedSource` by name, its parser guarded (a crash in it disables the plugin
+    and surfaces as a `FeedFormatError`, so the poller marks the source failing); None when
+    no plugin has one."""
+    from dataclasses import replace
+
+    format_error, feed_type = __getattr__("FeedFormatError"), __getattr__("FeedSource")
+    try:
+        c = contribution("feeds", name)
+    except KeyError:
+        return None
+    source = c.load("source")
+    if isinstance(source, dict):  # a module's SOURCES table
+        source = source.get(name)
+    if callable(source) and not isinstance(source, feed_type):
+        source = c.call("source", "registration")
+    if not isinstance(source, feed_type):
+        raise registry().fail(c.plugin, "registration",
+                              TypeError(f"{c.id} is not a FeedSource"))
+    parse = source.parse
+
+    def guarded_parse(data: bytes) -> list:
+        try:
+            return registry().call(c.plugin, "poll", parse, data)
+        except PluginError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, format_error):  # a bad document, not a broken plugin
+                raise cause from None
+            raise format_error(name, str(exc)) from exc
+
+    return replace(source, parse=guarded_parse)
+
+
+def cli_commands() -> dict[str, Contribution]:
+    """Subcommand name -> contribution (its `module` has register/run), for `hktwin`."""
+    return {c.name: c for c in contributions("cli")}
+
+
+def run_analysis(name: str, twin: Any, **params: Any) -> AnalysisResult:
+    """Run an analysis contribution on a twin under the guard; `PluginError` on failure (the
+    twin and the scenario are not touched: the result's layers are for the caller to add)."""
+    c = contribution("analyses", name)
+    result = c.call("run", "analysis", twin, **params)
+    if not isinstance(result, AnalysisResult):
+        raise registry().fail(c.plugin, "analysis",
+                              TypeError(f"{c.id} returned {type(result).__name__}, "
+                                        "not an AnalysisResult"))
+    return result
+
+
+__all__ = [
+    "API_VERSION", "GROUP", "KINDS", "MANIFEST_NAME",
+    "AnalysisResult", "Contribution", "Manifest", "Plugin", "PluginError", "PluginRegistry",
+    "adapter_for_layer", "api_compatible", "call", "city_layers", "cli_commands",
+    "contribution", "contributions", "feed_source", "feed_source_names", "inspector_rows",
+    "layer_contribution", "on_failure", "pick_layer", "plugins", "read_manifest", "registry",
+    "reset_registry", "run_analysis",
+    *_TYPES,
+]
