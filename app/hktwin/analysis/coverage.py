@@ -499,6 +499,119 @@ class CoverageResult:
             return self.land & (self.rsrp_dbm >= self.settings.rsrp_threshold_dbm)
 
 
+# --- What an evaluation will cost ---------------------------------------------------------
+
+#: Default memory budget (GB): what an evaluation may take on a 24 GB workstation, leaving the
+#: rest to the window, the city's meshes and the system.
+DEFAULT_MAX_MEMORY_GB = 16.0
+#: Bytes per grid cell held for the whole run: surface (ground, buildings), the five result
+#: rasters, the outdoor/land masks and the metrics' temporaries.
+BYTES_PER_CELL = 64
+#: Bytes per (cell, site in reach) of a tile in flight: received power and RSRP per site
+#: (float64 each) plus the per-site temporaries of the cells it hears.
+BYTES_PER_SITE_CELL = 48
+#: Bytes per DSM cell: the heights (float32) and the terrain and roof rasters it is built from.
+BYTES_PER_DSM_CELL = 16
+#: Fixed overhead of the process (interpreter, libraries, the open city is counted apart).
+BASE_BYTES = 300 * 2**20
+#: Seconds per (cell, site in reach) on one core (path loss, antenna gain, LoS lookup), per grid
+#: cell (surface, masks, metrics) and per DSM cell (building the surface model); measured with
+#: benchmarks/bench_estimate.py on a 2-core build machine and rounded up.
+SECONDS_PER_SITE_CELL = 1.2e-6
+SECONDS_PER_CELL = 0.6e-6
+SECONDS_PER_DSM_CELL = 0.15e-6
+
+
+class BudgetError(HKTwinError):
+    """An evaluation estimated beyond the memory or time budget, refused before it starts."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Cells, (cell, site in reach) pairs, DSM cells, and the memory and time they take."""
+
+    cells: int
+    site_cells: int
+    dsm_cells: int
+    tiles: int
+    workers: int
+    memory_bytes: int
+    seconds: float
+
+    @property
+    def memory_gb(self) -> float:
+        return self.memory_bytes / 1e9
+
+    def text(self) -> str:
+        minutes = self.seconds / 60
+        when = f"{self.seconds:.0f} s" if minutes < 2 else f"{minutes:.0f} min"
+        return (f"{self.cells:,} cells x sites in reach = {self.site_cells:,} cell-site pairs, "
+                f"{self.dsm_cells:,} surface-model cells: about {self.memory_gb:.1f} GB of "
+                f"memory and {when} on {self.workers} core(s)")
+
+    def to_dict(self) -> dict:
+        return {"cells": self.cells, "site_cells": self.site_cells, "dsm_cells": self.dsm_cells,
+                "tiles": self.tiles, "workers": self.workers,
+                "memory_gb": round(self.memory_gb, 3), "seconds": round(self.seconds, 1)}
+
+
+def estimate_cost(settings: EvaluationSettings, cells: tuple[SmallCell, ...] | list,
+                  scheduler: str | None = None, workers: int | None = None) -> Estimate:
+    """The memory and time `evaluate` will need, from the grid, the tiles and the sites in
+    reach of each tile (no city data read: this runs in milliseconds before anything starts)."""
+    grid = Grid.over(settings.bounds, settings.resolution_m)
+    tiles = plan_tiles(grid, settings.tile_size_m)
+    cells = tuple(cells)
+    if workers is None:
+        workers = 1 if scheduler == "sync" else max(1, os.cpu_count() or 1)
+    local = scheduler is None or scheduler in ("threads", "sync")
+    n_cells = grid.rows * grid.cols
+    site_cells, peak_tile, dsm_cells = 0, 0, 0
+    if cells:
+        xs = np.array([float(c.x) for c in cells])
+        ys = np.array([float(c.y) for c in cells])
+        reach_m = np.array([settings.reach(c.band) for c in cells])
+        b = np.array([t.bounds for t in tiles])  # (tiles, 4)
+        sizes = np.array([t.rows * t.cols for t in tiles], np.int64)
+        counts = np.zeros(len(tiles), np.int64)
+        for start in range(0, len(cells), 256):  # sites in chunks: (tiles x 256) at a time
+            sl = slice(start, start + 256)
+            dx = np.maximum(np.maximum(b[:, :1] - xs[sl], xs[sl] - b[:, 2:3]), 0.0)
+            dy = np.maximum(np.maximum(b[:, 1:2] - ys[sl], ys[sl] - b[:, 3:4]), 0.0)
+            counts += (np.hypot(dx, dy) <= reach_m[sl]).sum(axis=1)
+        site_cells = int((sizes * counts).sum())
+        peak_tile = int((sizes * counts).max(initial=0))
+        if settings.los_mode == "city":
+            r = float(reach_m.max())
+            xmin, ymin, xmax, ymax = settings.bounds
+            box = (max(xmin - r, float(xs.min()) - 10), max(ymin - r, float(ys.min()) - 10),
+                   min(xmax + r, float(xs.max()) + 10), min(ymax + r, float(ys.max()) + 10))
+            res = dsm_resolution(settings.los_res, box)
+            dsm_cells = int((box[2] - box[0]) * (box[3] - box[1]) / res**2)
+    in_flight = min(workers, len(tiles)) if local else 1
+    memory = (BASE_BYTES + BYTES_PER_CELL * n_cells + BYTES_PER_DSM_CELL * dsm_cells
+              + BYTES_PER_SITE_CELL * peak_tile * in_flight)
+    seconds = (SECONDS_PER_SITE_CELL * site_cells / max(1, in_flight if local else workers)
+               + SECONDS_PER_CELL * n_cells + SECONDS_PER_DSM_CELL * dsm_cells)
+    return Estimate(n_cells, site_cells, dsm_cells, len(tiles), workers, int(memory), seconds)
+
+
+def check_budget(estimate: Estimate, max_memory_gb: float | None = None,
+                 max_minutes: float | None = None) -> None:
+    """Refuse (`BudgetError`, with the figures) an evaluation estimated beyond the budget:
+    `max_memory_gb` (default `DEFAULT_MAX_MEMORY_GB`), `max_minutes` (default: no limit)."""
+    limit = DEFAULT_MAX_MEMORY_GB if max_memory_gb is None else float(max_memory_gb)
+    if estimate.memory_gb > limit:
+        raise BudgetError(f"the evaluation would need about {estimate.memory_gb:.1f} GB of "
+                          f"memory, more than the {limit:g} GB budget ({estimate.text()}). Fix: "
+                          "use a coarser --resolution, a smaller area or fewer sites, or raise "
+                          "--max-memory-gb")
+    if max_minutes is not None and estimate.seconds > max_minutes * 60:
+        raise BudgetError(f"the evaluation would take about {estimate.seconds / 60:.0f} min, "
+                          f"more than the {max_minutes:g} min budget ({estimate.text()}). Fix: "
+                          "use a coarser --resolution or a smaller area, or raise --max-minutes")
+
+
 # --- The evaluation ---------------------------------------------------------------------------
 
 
@@ -645,9 +758,81 @@ def _runner(scheduler: str | None) -> Runner:
     if scheduler == "sync":
         return _run_sync
     if isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        if scheduler.startswith("tcp://"):
+            probe_dask_scheduler(scheduler)
         return lambda *args: _run_dask(scheduler, *args)
     raise SettingsError("scheduler", f"{scheduler!r} is not understood",
                         "use 'threads', 'sync' or a Dask scheduler address tcp://HOST:PORT")
+
+
+def _describe_answer(data: bytes) -> str:
+    if data.startswith(b"HTTP/"):
+        return "an HTTP server answered (" + data.split(b"\r\n", 1)[0].decode("ascii", "replace") \
+            + ")"
+    if data.startswith(b"SSH-"):
+        return "an SSH server answered"
+    if data[:1] in (b"\x15", b"\x16"):
+        return "a TLS server answered (use tls:// for a TLS scheduler)"
+    text = data[:40].decode("ascii", "backslashreplace")
+    return f"something answered {text!r}, not the Dask protocol"
+
+
+def _is_dask_handshake(data: bytes) -> bool:
+    """Dask's TCP comm opens with its framing (total length, frame count, frame lengths, all
+    uint64 little-endian) around a msgpack map holding 'compression' and 'python'."""
+    import struct
+
+    if len(data) < 24:
+        return False
+    total, frames = struct.unpack_from("<QQ", data)
+    return 0 < frames <= 64 and 0 < total < 1 << 20 and b"python" in data[:512]
+
+
+def probe_dask_scheduler(address: str, timeout_s: float = DASK_CONNECT_TIMEOUT_S) -> None:
+    """Connect to a tcp:// scheduler address with a timeout and check that what answers speaks
+    Dask (a scheduler greets every connection at once); `SettingsError` saying what answered
+    otherwise, so a wrong port never hangs the evaluation."""
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise SettingsError("scheduler", f"{address!r} is not tcp://HOST:PORT",
+                            "give the scheduler's address, e.g. tcp://127.0.0.1:8786")
+    fix = "give the address the Dask scheduler prints (dask scheduler), or leave --scheduler out"
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout_s)
+    except TimeoutError:
+        raise SettingsError("scheduler", f"no answer from {host}:{port} within {timeout_s:g} s",
+                            fix) from None
+    except OSError as exc:
+        raise SettingsError("scheduler", f"cannot reach the Dask scheduler at {address} "
+                            f"({exc.strerror or exc})", fix) from None
+    data = b""
+    try:
+        sock.settimeout(min(timeout_s, 5.0))
+        deadline = time.monotonic() + min(timeout_s, 5.0)
+        while len(data) < 512 and time.monotonic() < deadline and not _is_dask_handshake(data):
+            block = sock.recv(512 - len(data))
+            if not block:
+                break
+            data += block
+    except (TimeoutError, OSError):
+        pass
+    finally:
+        sock.close()
+    if _is_dask_handshake(data):
+        return
+    if not data:
+        raise SettingsError("scheduler", f"{host}:{port} accepted the connection but sent "
+                            f"nothing within {min(timeout_s, 5.0):g} s, so it is not a Dask "
+                            "scheduler", fix)
+    raise SettingsError("scheduler", f"{host}:{port} is not a Dask scheduler: "
+                        f"{_describe_answer(data)}", fix)
 
 
 def _run_sync(make, n: int, progress: Progress, cancel, dsm=None) -> list[TileResult]:
@@ -700,7 +885,7 @@ def _run_dask(address: str, make, n: int, progress: Progress, cancel,
                             "pip install 'dask[distributed]'") from exc
     try:
         client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S, set_as_default=False)
-    except OSError as exc:
+    except (OSError, TimeoutError) as exc:
         raise SettingsError("scheduler", f"cannot reach the Dask scheduler at {address} ({exc})",
                             "start one (dask scheduler) or leave --scheduler out") from exc
     run_id = uuid.uuid4().hex[:8]

@@ -1,16 +1,15 @@
 """Files a coverage evaluation leaves behind: metrics.json, coverage.tif, sites.gpkg.
 
-Every file is written to a temporary name beside its target and moved into place, so a crash
-never leaves half a file under the real name.
+Every file is written to a temporary name beside its target and moved into place
+(`core.files.atomic_path`), so a crash never leaves half a file under the real name; a full
+disk is reported as such. `session.evaluation` writes the four together as a set (staged in a
+folder beside the output folder, then moved in), so a failed run leaves the previous set whole.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,25 +17,12 @@ import numpy as np
 
 from hktwin.analysis.coverage import CoverageResult
 from hktwin.analysis.sites import SiteSet
-from hktwin.core.errors import DataError
+from hktwin.core.files import atomic_path, atomic_write_text
+
+__all__ = ["atomic_path", "json_ready", "write_coverage_tif", "write_geotiff", "write_metrics",
+           "write_outputs", "write_sites_gpkg"]
 
 CRS = "EPSG:2326"
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path`, moved onto it when the block succeeds."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise DataError(path, f"cannot write the file ({exc})",
-                        "check the output folder exists and is writable") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def json_ready(value):
@@ -54,9 +40,7 @@ def json_ready(value):
 
 def write_metrics(path: Path, metrics: dict) -> Path:
     text = json.dumps(json_ready(metrics), indent=2, allow_nan=False)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
-    return Path(path)
+    return atomic_write_text(path, text + "\n")
 
 
 def write_geotiff(path: Path, data: np.ndarray, result: CoverageResult,
@@ -137,9 +121,13 @@ def write_outputs(folder: Path, result: CoverageResult, sites: SiteSet,
                   title: str = "Coverage") -> dict[str, Path]:
     """metrics.json, coverage.tif, sites.gpkg and report.html in `folder` (created)."""
     from hktwin.analysis.report import write_report
+    from hktwin.core.files import os_error
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_error(exc, folder, "create the output folder") from exc
     return {
         "metrics": write_metrics(folder / "metrics.json", result.metrics),
         "coverage": write_coverage_tif(folder / "coverage.tif", result),

@@ -17,7 +17,6 @@ areas), and DIR gets comparison.json and report.html (the comparison report).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -30,8 +29,8 @@ from hktwin.core.errors import DataError, HKTwinError
 Bounds = tuple[float, float, float, float]
 SiteLoader = Callable[[Path], tuple[SiteSet, "Bounds | None"]]
 
-#: Margin (m) around the sites when a scenario names no area.
-DEFAULT_MARGIN_M = 300.0
+#: Largest minimal site file read (as the model's scenario files).
+MAX_SITE_FILE_BYTES = 64 * 1024 * 1024
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -40,15 +39,22 @@ def register(subparsers) -> argparse.ArgumentParser:
         "evaluate", help="evaluate a scenario's 5G coverage and write a report",
         description="Evaluate the 5G coverage of a scenario (3GPP TR 38.901 path loss, line of "
                     "sight from the 3D city) and write metrics.json, coverage.tif, sites.gpkg "
-                    "and report.html.")
+                    "and report.html. The data pack is the scenario's \"pack\" (a folder "
+                    "relative to the scenario file, or a known pack's name) unless --pack "
+                    "names one; the pack used and its content hash are recorded.")
     p.add_argument("scenario", type=Path, help="scenario file (.hktwin.json)")
-    p.add_argument("--pack", type=Path, help="data pack folder (default: the demo city)")
-    p.add_argument("--out", type=Path, required=True, help="folder for the results")
+    p.add_argument("--pack", type=Path, help="data pack folder (default: the scenario's pack)")
+    p.add_argument("--out", required=True, help="folder for the results")
     p.add_argument("--compare", type=Path, metavar="B", help="a second scenario to compare with")
     p.add_argument("--resolution", type=_resolution, default=5.0, metavar="M",
                    help="grid cell in metres (default 5)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run the tiles on this Dask distributed scheduler")
+    p.add_argument("--max-memory-gb", type=_budget, default=None, metavar="GB",
+                   help="refuse evaluations estimated to need more memory (default "
+                        "16 GB, for a 24 GB machine)")
+    p.add_argument("--max-minutes", type=_budget, default=None, metavar="MIN",
+                   help="refuse evaluations estimated to take longer (default: no limit)")
     return p
 
 
@@ -63,54 +69,52 @@ def _resolution(text: str) -> float:
     return value
 
 
+def _budget(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
 def run(args: argparse.Namespace, load_sites: SiteLoader | None = None,
         progress=None, out=None) -> int:
-    """Carry out `hktwin evaluate`; errors reach the caller as `HKTwinError`s."""
-    from hktwin.analysis.coverage import EvaluationSettings, evaluate
-    from hktwin.analysis.export import write_metrics, write_outputs
-    from hktwin.core.progress import TerminalProgress, sub_progress
-    from hktwin.geo.pack import open_pack
+    """Carry out `hktwin evaluate` through `session.evaluation` (the same workflow as the
+    window's Evaluate/Export); errors reach the caller as `HKTwinError`s. `load_sites`, when
+    given, reads the scenario instead of the model's reader (the minimal site file)."""
+    from hktwin.core.files import check_output_dir
+    from hktwin.core.progress import TerminalProgress
+    from hktwin.session.evaluation import ScenarioInput, compare_scenarios, evaluate_scenario
 
-    load = load_sites or scenario_sites
     out = out or sys.stdout
     progress = progress or TerminalProgress()
-    folder: Path = args.out
-    if folder.exists() and not folder.is_dir():
-        raise DataError(folder, "--out names a file, not a folder", "give a folder for results")
-    sites_a, area_a = load(args.scenario)
-    sites_b, area_b = load(args.compare) if args.compare else (None, None)
-    city = open_pack(args.pack, progress=sub_progress(progress, 0.0, 0.05))
-    bounds = _area([s for s in (sites_a, sites_b) if s is not None],
-                   [a for a in (area_a, area_b) if a is not None], city.bounds)
-    settings = EvaluationSettings(bounds=bounds, resolution_m=args.resolution)
-    share = (0.05, 0.95) if sites_b is None else (0.05, 0.5)
-    result_a = evaluate(city, sites_a, settings, progress=sub_progress(progress, *share),
-                        scheduler=args.scheduler)
-    if sites_b is None:
-        files = write_outputs(folder, result_a, sites_a, title=_title(args.scenario))
-        progress(1.0, "Report written")
-        _summary(out, args.scenario.name, result_a.metrics)
-        print(f"wrote {', '.join(str(p) for p in files.values())}", file=out)
+    folder = check_output_dir(args.out, subfolders=("a", "b") if args.compare else ())
+
+    def scenario(path: Path):
+        if load_sites is None:
+            return path
+        sites, area = load_sites(path)
+        return ScenarioInput(sites, area, None, Path(path), _title(path)[len("Coverage: "):])
+
+    budget = {"max_memory_gb": getattr(args, "max_memory_gb", None),
+              "max_minutes": getattr(args, "max_minutes", None)}
+    if args.compare is None:
+        ev = evaluate_scenario(scenario(args.scenario), pack=args.pack, out_dir=folder,
+                               resolution_m=args.resolution, scheduler=args.scheduler,
+                               progress=progress, **budget)
+        _summary(out, args.scenario.name, ev.metrics)
+        print(f"pack {ev.pack.path} (sha256 {ev.pack.sha256[:16]})", file=out)
+        print(f"wrote {', '.join(str(p) for p in ev.files.values())}", file=out)
         return 0
-
-    from hktwin.analysis.compare import compare
-    from hktwin.analysis.report import write_comparison_report
-
-    result_b = evaluate(city, sites_b, settings, progress=sub_progress(progress, 0.5, 0.95),
-                        scheduler=args.scheduler)
-    names = (args.scenario.name, args.compare.name)
-    write_outputs(folder / "a", result_a, sites_a, title=_title(args.scenario))
-    write_outputs(folder / "b", result_b, sites_b, title=_title(args.compare))
-    comparison = compare(result_a, result_b)
-    write_metrics(folder / "comparison.json",
-                  {"a": str(args.scenario), "b": str(args.compare), **comparison.to_dict()})
-    report = write_comparison_report(folder / "report.html", comparison,
-                                     title=f"{names[0]} vs {names[1]}", names=names)
-    progress(1.0, "Reports written")
-    _summary(out, names[0], result_a.metrics)
-    _summary(out, names[1], result_b.metrics)
-    print(f"wrote {folder / 'a'}, {folder / 'b'}, {folder / 'comparison.json'}, {report}",
-          file=out)
+    cmp = compare_scenarios(scenario(args.scenario), scenario(args.compare), pack=args.pack,
+                            out_dir=folder, resolution_m=args.resolution,
+                            scheduler=args.scheduler, progress=progress, **budget)
+    _summary(out, args.scenario.name, cmp.a.metrics)
+    _summary(out, args.compare.name, cmp.b.metrics)
+    print(f"pack {cmp.a.pack.path} (sha256 {cmp.a.pack.sha256[:16]})", file=out)
+    print(f"wrote {', '.join(str(p) for p in cmp.files.values())}", file=out)
     return 0
 
 
@@ -130,25 +134,6 @@ def _summary(out, name: str, m: dict) -> None:
           f"{m['median_throughput_mbps']} Mbit/s", file=out)
 
 
-def _area(site_sets: list[SiteSet], areas: list[Bounds], city_bounds: Bounds) -> Bounds:
-    """The union of the scenarios' areas, or the sites' surroundings when none names one."""
-    if areas:
-        return (min(a[0] for a in areas), min(a[1] for a in areas),
-                max(a[2] for a in areas), max(a[3] for a in areas))
-    points = [(s.x, s.y) for ss in site_sets for s in (*ss.cells, *ss.anchors)]
-    if not points:
-        raise DataError(None, "the scenario has no area and no cells or anchors to put one "
-                        "around", "add an 'area' or place a small cell", field="area")
-    xs, ys = zip(*points, strict=True)
-    m = DEFAULT_MARGIN_M
-    box = (max(min(xs) - m, city_bounds[0]), max(min(ys) - m, city_bounds[1]),
-           min(max(xs) + m, city_bounds[2]), min(max(ys) + m, city_bounds[3]))
-    if box[0] >= box[2] or box[1] >= box[3]:
-        raise DataError(None, "the sites lie outside the city's terrain",
-                        "place them inside the data pack's area", field="cells")
-    return box
-
-
 # --- A minimal site file (tests, scripts) -------------------------------------------------------
 
 
@@ -163,14 +148,10 @@ def scenario_sites(path: Path) -> tuple[SiteSet, Bounds | None]:
 
 def load_sites_json(path: Path) -> tuple[SiteSet, Bounds | None]:
     """Read `{"cells": [...], "anchors": [...], "sensors": [...], "area": [...]}`."""
+    from hktwin.core.files import read_json
+
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(path, "scenario file not found", "check the path") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(path, f"not a readable JSON file ({exc})",
-                        "fix the file or save the scenario again") from exc
+    doc = read_json(path, MAX_SITE_FILE_BYTES, "scenario file")
     if not isinstance(doc, dict):
         raise DataError(path, "the file must hold a JSON object", "see the format in the docs")
     cells = _items(path, doc, "cells", SmallCell)
