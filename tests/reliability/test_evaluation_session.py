@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from reliability_helpers import save_scenario_file
 
 from hktwin.core.errors import DataError, HKTwinError
 from hktwin.session import evaluation as ev_mod
 from hktwin.session.evaluation import evaluate_scenario, pack_ref, resolve_pack
-
-from reliability_helpers import save_scenario_file
 
 
 def test_relative_pack_of_the_scenario_is_used_and_recorded(own_pack, tmp_path):
