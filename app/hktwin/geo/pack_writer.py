@@ -10,6 +10,7 @@ the temporary folder is removed and the pack is left byte for byte as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from hktwin.core.errors import DataError
+from hktwin.core.files import DiskFullError, atomic_write_json, is_disk_full, os_error
 from hktwin.core.progress import Progress, no_progress, sub_progress
 from hktwin.geo.importers import KINDS
 from hktwin.geo.importers.common import Cancelled, ImportOptions, LayerResult
 from hktwin.geo.importers.detect import Source, detect
 
+#: Seconds a second import of the same pack waits for the first before it is refused.
+LOCK_WAIT_S = 600.0
 #: Kinds a pack holds once; importing another replaces it.
 SINGLE_KINDS = ("terrain", "buildings")
 MAX_HISTORY = 50
@@ -89,6 +93,7 @@ def import_files(
     storey_height: float = 3.0,
     default_height: float = 10.0,
     cancel: threading.Event | None = None,
+    lock_timeout_s: float | None = None,
 ) -> ImportReport:
     """Import `files` into the pack at `pack_dir` (created if missing) and return a report.
 
@@ -96,7 +101,9 @@ def import_files(
     buildings layer (both replace what the pack had); every other file becomes a layer of its
     own.
     Raises `DataError` (one line naming the file, the problem and the fix) or `Cancelled`;
-    either way the pack is untouched.
+    either way the pack is untouched. The pack is locked for the whole import and swap; another
+    import of the same pack waits for it up to `lock_timeout_s` (default `LOCK_WAIT_S`, or
+    `$HKTWIN_PACK_LOCK_WAIT_S`), then is refused.
     """
     started = time.perf_counter()
     # Absolute and normalised ('.' or 'packs/hk/' -> a real name), so the staging folder sits
@@ -109,35 +116,137 @@ def import_files(
                             cancel=cancel)
     if not files:
         raise DataError(None, "no files to import", "give one or more data files")
-    existing = _existing_manifest(pack_dir)
+    _existing_manifest(pack_dir)  # refuse a folder that is no pack before reading any input
     progress(0.0, "Inspecting the files")
     groups = _groups([detect(f, as_kind, height_field, layer) for f in files])
     if name and len(groups) > 1:
         raise DataError(None, f"--name names one layer, but the files make {len(groups)} layers",
                         "import them in separate commands, or leave out --name", field="--name")
-    pack_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = pack_dir.parent / f".{pack_dir.name}.importing-{uuid.uuid4().hex[:12]}"
-    work.mkdir()  # not mkdtemp: the pack keeps the user's usual permissions, not 0700
     try:
-        if existing is not None:
-            shutil.copytree(pack_dir, work, dirs_exist_ok=True, copy_function=_link_or_copy)
-        manifest = _start_manifest(existing, pack_dir)
-        results = _import_groups(groups, work, manifest, options,
-                                 sub_progress(progress, 0.02, 0.85))
-        _finish_manifest(manifest, results, pack_dir)
-        _write_json(work / "manifest.json", manifest)
-        options.check_cancel()
-        progress(0.86, "Checking the new pack opens")
-        _validate(work, pack_dir)
-        options.check_cancel()
-        _swap(work, pack_dir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        pack_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_error(exc, pack_dir.parent, "create the pack's folder") from exc
+    with pack_lock(pack_dir, lock_timeout_s, progress, cancel):
+        # Under the lock no other import of this pack runs, so any staging folder is a leftover
+        # of a killed one.
+        removed = remove_stale_staging(pack_dir)
+        existing = _existing_manifest(pack_dir)  # read again: another import may have landed
+        work = pack_dir.parent / f".{pack_dir.name}.importing-{uuid.uuid4().hex[:12]}"
+        try:
+            work.mkdir()  # not mkdtemp: the pack keeps the user's usual permissions, not 0700
+            if existing is not None:
+                shutil.copytree(pack_dir, work, dirs_exist_ok=True, copy_function=_link_or_copy)
+            manifest = _start_manifest(existing, pack_dir)
+            results = _import_groups(groups, work, manifest, options,
+                                     sub_progress(progress, 0.02, 0.85))
+            _finish_manifest(manifest, results, pack_dir)
+            atomic_write_json(work / "manifest.json", manifest)
+            options.check_cancel()
+            progress(0.86, "Checking the new pack opens")
+            _validate(work, pack_dir)
+            options.check_cancel()
+            _swap(work, pack_dir)
+        except BaseException as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            if is_disk_full(exc) and not isinstance(exc, DiskFullError):
+                raise DiskFullError(pack_dir.parent) from exc
+            if isinstance(exc, OSError):
+                raise os_error(exc, pack_dir, "write the pack") from exc
+            raise
     progress(1.0, "Import finished")
     warnings = [w for r in results for w in r.warnings]
+    if removed:
+        warnings.append(f"removed {len(removed)} staging folder(s) a stopped import of this pack "
+                        f"left behind ({', '.join(p.name for p in removed)})")
     return ImportReport(pack_dir, existing is None, results, warnings,
                         round(time.perf_counter() - started, 2))
+
+
+# --- the pack lock ---------------------------------------------------------------------------
+
+
+def lock_path(pack_dir: Path) -> Path:
+    """The lock file beside the pack (not inside: the pack folder itself is swapped)."""
+    return pack_dir.parent / f".{pack_dir.name}.lock"
+
+
+@contextlib.contextmanager
+def pack_lock(pack_dir: Path, timeout_s: float | None = None, progress: Progress = no_progress,
+              cancel: threading.Event | None = None):
+    """Hold an advisory lock (`fcntl.flock`) on the pack for the block. The kernel drops it when
+    the holder exits, killed or not, so a lock never outlives its import. Waits up to
+    `timeout_s` for another holder (saying so once through `progress`), then refuses."""
+    if timeout_s is None:
+        timeout_s = float(os.environ.get("HKTWIN_PACK_LOCK_WAIT_S", LOCK_WAIT_S))
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking, as before
+        yield
+        return
+    path = lock_path(pack_dir)
+    deadline = time.monotonic() + timeout_s
+    told = False
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise os_error(exc, path, "create the pack's lock file") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(fd)
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise DataError(pack_dir, f"another import of this pack{holder} is still "
+                                f"running after {timeout_s:g} s of waiting",
+                                "wait for it to finish, then import again") from None
+            if not told:
+                progress(0.0, f"Waiting for another import of {pack_dir.name}{holder} to finish")
+                told = True
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("import cancelled while waiting for the pack") from None
+            time.sleep(0.1)
+            continue
+        try:  # the holder before us removes the file as it lets go: lock the file that is there
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except OSError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # while still held, so no one locks a file that is going away
+        os.close(fd)  # releases the lock
+
+
+def _lock_holder(fd: int) -> str:
+    try:
+        pid = int(os.pread(fd, 32, 0).decode().strip() or 0)
+    except (OSError, ValueError):
+        pid = 0
+    return f" (process {pid})" if pid else ""
+
+
+def remove_stale_staging(pack_dir: Path) -> list[Path]:
+    """Remove the staging and swap-out folders (`.NAME.importing-*`, `.NAME.old-*`) an import
+    that was stopped (killed, power cut) left beside the pack. Call it holding `pack_lock`:
+    then no live import owns any of them."""
+    removed = []
+    olds = sorted(pack_dir.parent.glob(f".{pack_dir.name}.old-*"), key=os.path.getmtime)
+    if not os.path.lexists(pack_dir) and olds:
+        # Killed between the two renames of a swap: the old pack is the pack; put it back.
+        os.rename(olds.pop(), pack_dir)
+    for pattern in (f".{pack_dir.name}.importing-*", f".{pack_dir.name}.old-*"):
+        for folder in pack_dir.parent.glob(pattern):
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
 
 
 # --- the pack before and after --------------------------------------------------------------
@@ -224,13 +333,6 @@ def _link_or_copy(src: str, dst: str) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    path.unlink(missing_ok=True)
-    os.replace(tmp, path)
 
 
 # --- the layers -----------------------------------------------------------------------------
