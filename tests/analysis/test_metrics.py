@@ -80,20 +80,47 @@ def test_population_from_a_density_raster(one_cell):
     assert pop["share"] == pytest.approx(one_cell.metrics["coverage_share"], abs=1e-4)
 
 
-def test_worst_spots_are_the_largest_holes_first():
-    sites = SiteSet((cell("w", -300), cell("e", 300)))
-    r = evaluate(flat_city(), sites, settings(half=600.0, max_range_m={"n78": 350.0}),
+def test_worst_spots_are_holes_in_reach_cut_to_blocks():
+    """Spots are connected clusters of uncovered land where a cell is heard: the shadow of a
+    wall and the weak ring at the reach, cut at the 250 m lattice; land beyond every cell's
+    reach is one figure, never a spot (nor the grid's corner)."""
+    from hktwin.analysis.metrics import SPOT_BLOCK_M
+
+    wall = make_buildings([shapely.box(CX + 60, CY - 120, CX + 75, CY + 120)], GROUND, 80.0)
+    road = shapely.LineString([(CX + 150, CY - 600), (CX + 150, CY + 600)])
+    city = flat_city(wall)
+    city.vectors["roads"] = VectorTable(np.array([road], dtype=object),
+                                        {"name": np.array(["Test Road"], dtype=object)})
+    r = evaluate(city, SiteSet((cell(dx=-100),)), settings(half=700.0, res=10.0,
+                                                           max_range_m={"n78": 450.0}),
                  scheduler="sync")
-    spots = r.metrics["worst_spots"]
-    assert 1 <= len(spots) <= 5
+    m = r.metrics
+    spots = m["worst_spots"]
+    assert 2 <= len(spots) <= 5
     areas = [s["area_m2"] for s in spots]
     assert areas == sorted(areas, reverse=True)
+    assert max(areas) <= SPOT_BLOCK_M**2
+    heard = np.isfinite(r.rsrp_dbm)
     xs, ys = r.grid.centres()
-    for s in spots:  # each spot's position is an uncovered outdoor cell
+    for s in spots:
         row = int(np.argmin(np.abs(ys - s["y"])))
         col = int(np.argmin(np.abs(xs - s["x"])))
-        assert r.land[row, col] and not r.covered[row, col]
-    assert spots[0]["no_signal_share"] > 0
+        assert r.land[row, col] and heard[row, col] and not r.covered[row, col]
+        assert 0 < row < r.grid.rows - 1 and 0 < col < r.grid.cols - 1  # never the corner
+        assert 113.8 < s["lon"] < 114.5 and 22.1 < s["lat"] < 22.6
+        assert s["street"] == "Test Road"
+        assert s["street_distance_m"] == pytest.approx(abs(s["x"] - (CX + 150)), abs=1.0)
+        assert s["min_rsrp_dbm"] <= s["mean_rsrp_dbm"] < -105.0
+    # The wall's shadow (east of it, close to the cell) is among the spots.
+    assert any(CX + 75 < s["x"] < CX + 350 and abs(s["y"] - CY) < 150 for s in spots)
+    beyond = (r.land & ~heard).sum() * 100 / 1e6
+    assert beyond > 0.5 and m["beyond_reach_km2"] == pytest.approx(beyond, abs=1e-4)
+    assert m["los_source"] == "terrain and buildings"
+
+
+def test_a_pack_without_buildings_says_los_is_terrain_only(one_cell):
+    assert one_cell.metrics["los_source"] == "terrain only"
+    assert any("terrain only" in n for n in one_cell.metrics["notes"])
 
 
 def test_everything_covered_lists_the_lowest_percent():

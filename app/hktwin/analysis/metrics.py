@@ -39,8 +39,9 @@ BLER_TARGET = 0.1
 MAX_RETRANSMISSIONS = 3
 #: An anchor's requirements are met when this share of its viewing positions meets both.
 ANCHOR_SHARE_REQUIRED = 0.95
-#: How many worst spots to list.
+#: How many worst spots to list, and the lattice (m) at which large holes are cut into spots.
 WORST_SPOTS = 5
+SPOT_BLOCK_M = 250.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,7 +111,14 @@ def compute_metrics(result: CoverageResult, city: CityModel | None = None,
     out["population"] = population_covered(result, population)
     if out["population"]["covered"] is None:
         notes.append(out["population"]["note"])
-    out["worst_spots"] = worst_spots(result)
+    roads = None if city is None else city.vectors.get("roads")
+    out["worst_spots"] = worst_spots(result, roads=roads)
+    out["beyond_reach_km2"] = round(int((land & ~np.isfinite(result.rsrp_dbm)).sum())
+                                    * cell_km2, 4)
+    out["los_source"] = _los_source(result, city)
+    if out["los_source"] == "terrain only":
+        notes.append("line of sight is from the terrain only: the pack has no buildings, so "
+                     "no street is shadowed by one")
     out["per_cell"] = per_cell(result)
     out["anchors"] = [] if city is None else [anchor_metrics(result, city, a)
                                                for a in result.anchors]
@@ -118,6 +126,15 @@ def compute_metrics(result: CoverageResult, city: CityModel | None = None,
         notes.append("AR anchors not evaluated: no city surface was given")
     out["notes"] = notes
     return out
+
+
+def _los_source(result: CoverageResult, city: CityModel | None) -> str:
+    """What decided line of sight: the 3D city, the terrain alone, or the LoS probability."""
+    if result.settings.los_mode == "statistical":
+        return "statistical (TR 38.901 LoS probability)"
+    if city is not None and (city.buildings is None or len(city.buildings) == 0):
+        return "terrain only"
+    return "terrain and buildings"
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -197,56 +214,122 @@ def _population_from_raster(result: CoverageResult, raster: PopulationRaster) ->
 # --- Holes and cells --------------------------------------------------------------------------
 
 
-def worst_spots(result: CoverageResult, n: int = WORST_SPOTS) -> list[dict]:
-    """The largest connected pockets (8-neighbour) of outdoor land below the RSRP threshold,
-    largest first; when everything is covered, the pockets of the lowest 1% of RSRP."""
-    import shapely
-    from rasterio.features import rasterize, shapes
+def worst_spots(result: CoverageResult, n: int = WORST_SPOTS,
+                roads: VectorTable | None = None) -> list[dict]:
+    """The largest holes in the plan's reach, largest first.
+
+    A hole is a connected cluster (8-neighbour, `scipy.ndimage.label`) of outdoor land where a
+    cell is in reach but the best RSRP is below the threshold, cut where it crosses the
+    `SPOT_BLOCK_M` lattice so that no spot is a district-sized blob (each piece is connected on
+    its own). Land beyond every cell's reach is not a spot: it is the plan's edge, summarised as
+    `beyond_reach_km2`. When every cell in reach is covered, the pockets of its weakest 1%.
+
+    Each spot: `x`, `y` (HK1980) and `lon`, `lat` (WGS84) of the spot's cell nearest its
+    centroid (so the point lies in the spot), its area, lowest and mean RSRP, and the nearest
+    named road of the pack with the distance to it.
+    """
+    from scipy import ndimage
 
     land = result.land
-    rsrp = np.where(np.isfinite(result.rsrp_dbm), result.rsrp_dbm, -np.inf)
-    bad = land & ~result.covered
+    rsrp = result.rsrp_dbm
+    heard = land & np.isfinite(rsrp)
+    bad = heard & ~result.covered
     if not bad.any():
-        if not land.any():
+        if not heard.any():
             return []
-        bad = land & (rsrp <= np.percentile(rsrp[land], 1))
+        bad = heard & (rsrp <= np.percentile(rsrp[heard], 1))
     grid = result.grid
-    polys = [shapely.geometry.shape(g) for g, v in
-             shapes(bad.astype(np.uint8), mask=bad, connectivity=8, transform=grid.transform)
-             if v == 1]
-    if not polys:
+    labels, count = _block_labels(bad, max(1, round(SPOT_BLOCK_M / grid.res)))
+    if count == 0:
         return []
-    polys = np.array(polys, dtype=object)
-    ids = np.zeros(grid.shape, np.int32)
-    rasterize(zip(polys, np.arange(1, len(polys) + 1, dtype=np.int32), strict=True), out=ids,
-              transform=grid.transform)
-    ids = np.where(bad, ids, 0)
-    flat = ids.ravel()
-    counts = np.bincount(flat, minlength=len(polys) + 1)[1:]
-    order = np.lexsort((np.arange(len(polys)), -counts))[:n]
-    # The lowest cell of each pocket: sort cells by RSRP, keep the first of each id.
+    flat = labels.ravel()
     cells = np.flatnonzero(flat)
-    cells = cells[np.argsort(rsrp.ravel()[cells], kind="stable")]
-    uniq, pos = np.unique(flat[cells], return_index=True)
-    first = dict(zip(uniq.tolist(), cells[pos].tolist(), strict=True))
+    ids = flat[cells]
+    counts = np.bincount(ids, minlength=count + 1)
+    order = np.lexsort((np.arange(count + 1), -counts))
+    order = order[counts[order] > 0][:n]
+    rows, cols = np.divmod(cells, grid.cols)
+    cy = np.bincount(ids, rows, count + 1) / np.maximum(counts, 1)
+    cx = np.bincount(ids, cols, count + 1) / np.maximum(counts, 1)
+    values = rsrp.ravel()[cells]
+    low = ndimage.minimum(values, ids, order)
+    mean = ndimage.mean(values, ids, order)
     xs, ys = grid.centres()
+    picks = []
+    for k in order:  # at most `n` spots: the cell of each nearest its centroid
+        mine = ids == k
+        r, c = rows[mine], cols[mine]
+        i = int(np.argmin((r - cy[k]) ** 2 + (c - cx[k]) ** 2))
+        picks.append((float(xs[c[i]]), float(ys[r[i]])))
+    from hktwin.geo.crs import to_wgs84
+
+    px = np.array([p[0] for p in picks])
+    py = np.array([p[1] for p in picks])
+    lon, lat = to_wgs84(px, py)
+    street = nearest_roads(roads, px, py)
     out = []
-    for k in order:
-        if counts[k] == 0:
-            continue
-        worst = first[k + 1]
-        r, c = divmod(worst, grid.cols)
-        values = rsrp.ravel()[flat == k + 1]
-        finite = values[np.isfinite(values)]
-        point = shapely.point_on_surface(polys[k])
+    for i, k in enumerate(order):
         out.append({
-            "x": round(float(xs[c]), 1), "y": round(float(ys[r]), 1),
-            "centre_x": round(point.x, 1), "centre_y": round(point.y, 1),
+            "x": round(px[i], 1), "y": round(py[i], 1),
+            "lon": round(float(lon[i]), 6), "lat": round(float(lat[i]), 6),
             "area_m2": round(float(counts[k]) * grid.res**2, 1),
-            "min_rsrp_dbm": round(float(finite.min()), 2) if len(finite) == len(values) else None,
-            "mean_rsrp_dbm": round(float(finite.mean()), 2) if len(finite) else None,
-            "no_signal_share": round(1 - len(finite) / len(values), 4),
+            "min_rsrp_dbm": round(float(low[i]), 2),
+            "mean_rsrp_dbm": round(float(mean[i]), 2),
+            "street": street[i][0], "street_distance_m": street[i][1],
         })
+    return out
+
+
+def _block_labels(mask: np.ndarray, block: int) -> tuple[np.ndarray, int]:
+    """Connected components (8-neighbour) of `mask` that never cross a `block`-cell lattice.
+
+    The grid is viewed as (block rows, block cols, block, block) and labelled with a structure
+    that connects only within the last two axes: one `ndimage.label` call for every block.
+    """
+    from scipy import ndimage
+
+    rows, cols = mask.shape
+    br, bc = -(-rows // block), -(-cols // block)
+    padded = np.zeros((br * block, bc * block), bool)
+    padded[:rows, :cols] = mask
+    blocks = padded.reshape(br, block, bc, block).transpose(0, 2, 1, 3)
+    structure = np.zeros((3, 3, 3, 3), bool)
+    structure[1, 1] = True
+    labels, count = ndimage.label(blocks, structure=structure)
+    back = labels.transpose(0, 2, 1, 3).reshape(br * block, bc * block)[:rows, :cols]
+    return np.ascontiguousarray(back), int(count)
+
+
+def road_lines(city: CityModel | None, bounds: tuple[float, float, float, float]):
+    """The pack's road geometries that meet `bounds` (for maps), or None without roads."""
+    roads = None if city is None else city.vectors.get("roads")
+    if roads is None or len(roads) == 0:
+        return None
+    import shapely
+
+    hit = shapely.intersects(roads.geometry, shapely.box(*bounds))
+    return roads.geometry[hit] if hit.any() else None
+
+
+def nearest_roads(roads: VectorTable | None, x: np.ndarray,
+                  y: np.ndarray) -> list[tuple[str | None, float | None]]:
+    """(name, distance m) of the nearest road to each point: its name, else its route or kind."""
+    if roads is None or len(roads) == 0 or len(x) == 0:
+        return [(None, None)] * len(x)
+    import shapely
+
+    tree = shapely.STRtree(roads.geometry)
+    (_, which), dist = tree.query_nearest(shapely.points(x, y), return_distance=True,
+                                          all_matches=False)
+    names = []
+    for column in ("name", "name_en", "route", "kind"):
+        if column in roads:
+            names.append(np.asarray(roads[column], object))
+    out = []
+    for i, d in zip(which, dist, strict=True):
+        label = next((str(c[i]) for c in names if c[i] not in (None, "") and c[i] == c[i]),
+                     "unnamed road")
+        out.append((label, round(float(d), 1)))
     return out
 
 
@@ -291,7 +374,7 @@ def anchor_metrics(result: CoverageResult, city: CityModel, anchor: ARAnchor) ->
     r = anchor.view_radius_m
     targets = _clip(grid.covering(anchor.x - r, anchor.y - r, anchor.x + r, anchor.y + r), grid)
     if targets is None:
-        return {**base, "visible_share": None, "viewing_cells": 0, "meets": False,
+        return {**base, "visible_share": None, "viewing_area_m2": 0.0, "meets": False,
                 "note": "outside the evaluated area"}
     rows = slice(targets.row0 - grid.row0, targets.row0 - grid.row0 + targets.rows)
     cols = slice(targets.col0 - grid.col0, targets.col0 - grid.col0 + targets.cols)
@@ -299,7 +382,7 @@ def anchor_metrics(result: CoverageResult, city: CityModel, anchor: ARAnchor) ->
     near = np.hypot(xs[None, :] - anchor.x, ys[:, None] - anchor.y) <= r
     street = result.land[rows, cols] & near
     if not street.any():
-        return {**base, "visible_share": None, "viewing_cells": 0, "meets": False,
+        return {**base, "visible_share": None, "viewing_area_m2": 0.0, "meets": False,
                 "note": "no outdoor land within the view radius"}
     los_res = s.los_res
     los_grid = Grid(grid.x0, grid.y0, los_res, 0, 0, 1, 1).covering(*targets.bounds, margin=2)
@@ -310,7 +393,7 @@ def anchor_metrics(result: CoverageResult, city: CityModel, anchor: ARAnchor) ->
                     clear_m=max(anchor.content_size_m / 2, los_res)) & street
     n_view = int(seen.sum())
     out = {**base, "visible_share": round(n_view / int(street.sum()), 4),
-           "viewing_cells": n_view}
+           "viewing_area_m2": round(n_view * grid.res**2, 1)}
     if n_view == 0:
         return {**out, "meets": False, "note": "not visible from the street around it"}
     tput = result.throughput_mbps[rows, cols][seen]
