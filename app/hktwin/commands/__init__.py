@@ -26,8 +26,9 @@ def add_plugin_commands(sub) -> None:
     for name, contribution in cli_commands().items():
         if name in COMMANDS:
             continue
+        # no option prefix: every argument after the name is kept for the plugin's own parser
         parser = sub.add_parser(name, help=f"{contribution.title} (plugin {contribution.plugin})",
-                                add_help=False)
+                                add_help=False, prefix_chars="\x00")
         parser.add_argument("plugin_args", nargs=argparse.REMAINDER)
         parser.set_defaults(plugin_command=name)
 

@@ -44,6 +44,7 @@ _TYPES = {
     "Progress": "hktwin.core.progress:Progress",
     "VisualAdapter": "hktwin.render.adapters:VisualAdapter",
     "evented": "psygnal:evented",
+    "open_pack": "hktwin.geo.pack:open_pack",
 }
 
 
