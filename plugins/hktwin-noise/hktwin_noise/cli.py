@@ -1,4 +1,4 @@
-"""`hktwin noise`: L10 per road link of a pack (speed limits, or the speeds given), loudest first."""
+"""`hktwin noise`: L10 per road link of a pack at the speed limits, loudest first."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ class NoiseAdapter(hp.VisualAdapter):
         verts[:, :, :2] = xy[:, None, :] + corners[None]
         verts[:, :, 2] = layer.cell_z[:, None]
         base = np.arange(len(xy), dtype=np.uint32)[:, None] * 4
-        faces = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]], axis=0)
+        faces = np.concatenate([base + np.array([0, 1, 2]), base + np.array([0, 2, 3])])
         self._verts = verts.reshape(-1, 3)
         self._faces = faces
         self.mesh = scene.visuals.Mesh(vertices=self._verts, faces=self._faces,

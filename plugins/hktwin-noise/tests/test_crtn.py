@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from hktwin_noise import crtn
 from hktwin_noise.layer import build_noise_layer, street_cells
 
@@ -59,7 +58,7 @@ def one_link_layer(limit: float = 50.0):
 
 def test_a_street_cell_hears_the_link_with_the_distance_correction():
     layer = one_link_layer(limit=50.0)
-    q, p = crtn.ROAD_TYPE_FLOWS["URBAN ROAD"]  # 20,000 vehicles, 20 % heavy
+    q, _ = crtn.ROAD_TYPE_FLOWS["URBAN ROAD"]  # 20,000 vehicles, 20 % heavy
     # 29.1 + 10 log10(20,000) = 72.1103; speed 50, p 20: +1.9712 -> 74.0815 at 10 m
     assert layer.link_l10[0] == pytest.approx(29.1 + 10 * np.log10(q) + 1.9712, abs=1e-3)
     assert layer.link_l10[0] == pytest.approx(74.0815, abs=1e-3)
