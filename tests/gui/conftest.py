@@ -37,7 +37,7 @@ def load(qtbot):
         win.load_pack(pack)
         # The live and planning layers (Sites last) join after the city's first frame.
         qtbot.waitUntil(lambda: win.planning.sites_layer in win.twin.layers
-                        and not win.loader.isRunning(), timeout=timeout_ms)
+                        and not win.session.loading, timeout=timeout_ms)
         qtbot.wait(50)  # let the first frame draw
         return win
 

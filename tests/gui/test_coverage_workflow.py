@@ -42,7 +42,8 @@ def test_six_cells_evaluated_moved_compared_and_reported(qtbot, window, load, tm
     cell = planning.scenario.cells[0]
     planning.editor.move_site(cell.id, cell.x + 150.0, cell.y, cell.ground_m)
     second = evaluate_and_wait(qtbot, window)
-    assert not np.array_equal(np.nan_to_num(first.rsrp_dbm), np.nan_to_num(second.rsrp_dbm))
+    assert not np.array_equal(np.nan_to_num(first.result.rsrp_dbm),
+                              np.nan_to_num(second.result.rsrp_dbm))
     window.planning_panel.compare.click()
     diff = window.twin.layers.get("Difference (B - A)")
     assert isinstance(diff, CoverageLayer) and np.nanmax(np.abs(diff.raster)) > 1.0
@@ -73,8 +74,15 @@ def test_an_evaluation_can_be_cancelled(qtbot, window, load):
     planning = window.planning
     planning.set_scenario(load_scenario(FIXTURE), FIXTURE)
     window.planning_panel.resolution.setCurrentIndex(0)  # 2 m: long enough to cancel
+    messages = []
+    planning.status.connect(messages.append)
     window.planning_panel.evaluate.click()
     window.planning_panel.cancel.click()
-    qtbot.waitUntil(lambda: not planning.job.isRunning(), timeout=120_000)
+    qtbot.waitUntil(lambda: not planning.task.running, timeout=120_000)
     qtbot.waitUntil(lambda: window.planning_panel.evaluate.isEnabled(), timeout=5000)
     assert planning.results == [] and window.twin.layers.get("Coverage (RSRP)") is None
+    # A cancel is a cancel, not a failure (coverage's Cancelled used to be an HKTwinError and
+    # was reported as "Evaluation failed: ...").
+    assert planning.task.state == "cancelled"
+    assert "Evaluation cancelled" in messages and not any("failed" in m for m in messages)
+    assert "failed" not in window.statusBar().currentMessage()

@@ -23,7 +23,7 @@ def building_roof(win, name):
 def test_loading_runs_in_the_background_with_progress(qtbot, window, tiny_pack, monkeypatch):
     import time
 
-    import hktwin.ui.loader as loader_module
+    import hktwin.session.session as loader_module
 
     real_load = loader_module.load_city
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from psygnal import evented
 
@@ -12,6 +13,32 @@ from hktwin.model.camera import HOME_VIEW, CameraPose, named_views
 from hktwin.model.clock import Clock, now_hkt
 from hktwin.model.layers import LayerList
 
+SelectionKind = Literal["building", "live", "site"]
+
+
+@dataclass(frozen=True, eq=False)
+class Selection(Mapping):
+    """What was picked, typed: a building, a live feature (road link, station) or a site.
+
+    `layer` names the layer it belongs to, `key` is its id there (building id, feed key, site
+    id), `info` the attributes the inspector shows. It reads like that mapping too
+    (`selection["name"]`), so a widget shows it without knowing the kinds.
+    """
+
+    kind: SelectionKind
+    layer: str
+    key: Any
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.info[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.info)
+
+    def __len__(self) -> int:
+        return len(self.info)
+
 
 @evented
 @dataclass(eq=False)
@@ -19,14 +46,14 @@ class Twin:
     """Everything a window (or a headless snapshot) shows.
 
     `origin` is subtracted from EPSG:2326 coordinates to give scene coordinates; it is the
-    city's origin once one is loaded. `selection` describes the picked feature, if any; `clock`
+    city's origin once one is loaded. `selection` is the picked feature, if any; `clock`
     is the time every live layer shows.
     """
 
     layers: LayerList = field(default_factory=LayerList)
     camera: CameraPose = field(default_factory=lambda: named_views()[HOME_VIEW])
     city: CityModel | None = None
-    selection: dict[str, Any] | None = None
+    selection: Selection | None = None
     clock: Clock = field(default_factory=lambda: Clock(time=now_hkt()))
 
     @property

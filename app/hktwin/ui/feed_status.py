@@ -23,7 +23,10 @@ class StateRelay(QObject):
 
 
 class QtFeedStatus(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """The feed service's source states, one line each; the window relays the service's
+    `state_changed` (a polling thread) through `relay` to the GUI thread."""
+
+    def __init__(self, feeds=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.relay = StateRelay()
         self.hint = QLabel("Showing recorded feeds. Feeds > Poll the official feeds to go live.")
@@ -35,6 +38,8 @@ class QtFeedStatus(QWidget):
         layout.addWidget(self.list)
         self.states: dict[str, SourceState] = {}
         self.relay.state.connect(self.show_state)
+        for state in (feeds.states.values() if feeds is not None else ()):
+            self.show_state(state)
 
     def show_state(self, state: SourceState) -> None:
         self.states[state.source] = state

@@ -1,9 +1,9 @@
 """File > Import: official data files into a data pack, off the GUI thread.
 
 The dialog only gathers choices and shows progress; `hktwin.geo.pack_writer.import_files` does
-the work on a `Job` thread and either swaps a complete, validated pack in or leaves the pack as it
-was. A failure is shown as its one line (file, problem, fix) and the dialog stays open so the
-user can fix the choice and try again.
+the work on the session's task runner (its own when shown without a window) and either swaps a
+complete, validated pack in or leaves the pack as it was. A failure is shown as its one line
+(file, problem, fix) and the dialog stays open so the user can fix the choice and try again.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from hktwin.geo.importers import KINDS
-from hktwin.ui.workers import Job
+from hktwin.session.tasks import Task, TaskRunner
+from hktwin.ui.tasks import QtLauncher
 
 AUTO = "Automatic (from the file's content)"
 FILE_FILTER = ("Map data (*.tif *.tiff *.asc *.zip *.gpkg *.geojson *.json *.shp *.parquet "
@@ -49,7 +50,11 @@ class QtImportDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, default_pack: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import official data")
-        self.job: Job | None = None
+        self.job: Task | None = None
+        session = getattr(parent, "session", None)
+        self.tasks: TaskRunner = (session.tasks if session is not None
+                                  else TaskRunner(QtLauncher(self)))
+        self.tasks.progressed.connect(self._on_task_progress)
         self.files = QListWidget()
         self.files.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         add = QPushButton("Add files…")
@@ -149,9 +154,9 @@ class QtImportDialog(QDialog):
 
     # --- the import ------------------------------------------------------------------------
 
-    def start_import(self) -> Job | None:
+    def start_import(self) -> Task | None:
         """Start the import on a worker thread (None when a choice is missing)."""
-        if self.job is not None and self.job.isRunning():
+        if self.job is not None and self.job.running:
             return None
         files = self.file_paths()
         if not files:
@@ -175,25 +180,29 @@ class QtImportDialog(QDialog):
 
             return import_files(files, pack, kind, progress, cancel=cancel, **options)
 
-        self.job = Job(work, self)
-        self.job.progress.connect(self._on_progress)
-        self.job.done.connect(lambda report: self._on_done(pack, report))
-        self.job.failed.connect(self._on_failed)
-        self.job.cancelled.connect(self._on_cancelled)
         self._set_busy(True)
         self.report.clear()
         self.status.setStyleSheet("")
         self.status.setText("Importing…")
         self.progress.setValue(0)
-        self.job.start()
+        self.job = self.tasks.submit(
+            "import", work, on_done=lambda report: self._on_done(pack, report),
+            on_failed=self._on_failed, on_cancelled=self._on_cancelled)
+        if self.job is None:  # another import (from another dialog) is running
+            self._set_busy(False)
+            self._show_error("Another import is running; wait for it to finish.")
         return self.job
+
+
+    def _on_task_progress(self, task: Task, fraction: float, message: str) -> None:
+        if task is self.job:
+            self._on_progress(fraction, message)
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(round(fraction * 1000))
         self.status.setText(message)
 
     def _on_done(self, pack: Path, report) -> None:
-        self._join()
         self._set_busy(False)
         self.progress.setValue(1000)
         self.report.setPlainText("\n".join(report.lines()))
@@ -202,7 +211,6 @@ class QtImportDialog(QDialog):
         self.imported.emit(pack)
 
     def _on_failed(self, message: str) -> None:
-        self._join()
         self._set_busy(False)
         self.progress.setValue(0)
         self._show_error(message)
@@ -210,16 +218,9 @@ class QtImportDialog(QDialog):
         self.failed.emit(message)
 
     def _on_cancelled(self) -> None:
-        self._join()
         self._set_busy(False)
         self.progress.setValue(0)
         self.status.setText("Import cancelled; the pack was not changed.")
-
-    def _join(self) -> None:
-        """The result has arrived; let the worker's run() return before anything else happens,
-        so the dialog is never destroyed under a running thread."""
-        if self.job is not None:
-            self.job.wait(30_000)
 
     def _show_error(self, message: str) -> None:
         self.status.setStyleSheet("color: #c62828;")
@@ -230,7 +231,7 @@ class QtImportDialog(QDialog):
         self.cancel_button.setText("Cancel import" if busy else "Close")
 
     def _cancel_or_close(self) -> None:
-        if self.job is not None and self.job.isRunning():
+        if self.job is not None and self.job.running:
             self.job.cancel()
         else:
             self.reject()
@@ -245,9 +246,11 @@ class QtImportDialog(QDialog):
         super().closeEvent(event)
 
     def _stop(self) -> None:
-        if self.job is not None and self.job.isRunning():
+        if self.job is not None and self.job.running:
             self.job.cancel()
-            self.job.wait(30_000)
+            wait = getattr(self.tasks.launcher, "wait", None)
+            if wait is not None:
+                wait(30_000)  # the worker thread returns; the pack stays as it was
 
 
 def _metres(value: float) -> QDoubleSpinBox:

@@ -1,9 +1,15 @@
-"""The main window: the 3D canvas in the centre, layer panel and inspector docked beside it."""
+"""The main window: the 3D canvas in the centre, docks around it, menus, and event forwarding.
+
+Everything the window shows lives in a `hktwin.session.session.Session` (`window.session`):
+the twin, the scenario with undo, results, feeds, tasks and views. The window builds its docks
+and menus from lists of contributions (`ui.contributions`: the app's own first, then what
+plugins added), forwards canvas and menu events to the session, and shows what the session
+reports. Dialogs (choosing a file or a folder) are the only decisions taken here.
+"""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -13,34 +19,42 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
-    QWidget,
 )
 
 from hktwin import __version__
 from hktwin.core.errors import HKTwinError
-from hktwin.feeds.store import FeedStore, default_store_path
 from hktwin.geo.crs import to_wgs84
 from hktwin.model import camera as cam
-from hktwin.model.camera import VIEW_NAMES, CameraPose, named_views
+from hktwin.model.camera import VIEW_NAMES, CameraPose
 from hktwin.model.layers import BuildingsLayer
-from hktwin.model.live import FeedBinding, recorded_range
-from hktwin.model.live_layers import LiveLayer, TrafficLayer
 from hktwin.model.loading import LoadedCity
 from hktwin.model.twin import Twin
 from hktwin.render.scene import CityCanvas
 from hktwin.render.snapshot import approximate_notice
-from hktwin.ui.feed_status import QtFeedStatus
-from hktwin.ui.history_chart import QtHistoryChart
-from hktwin.ui.inspector import QtInspector
-from hktwin.ui.layer_panel import QtLayerPanel
-from hktwin.ui.loader import CityLoader
-from hktwin.ui.planning import PlanningController, QtPlanningPanel
-from hktwin.ui.time_bar import QtTimeBar
+from hktwin.session.session import LOAD_TASK, Session
+from hktwin.session.tasks import Task
+from hktwin.ui.contributions import (
+    MENUS,
+    DockContribution,
+    MenuCommand,
+    contributed_docks,
+    contributed_menu_commands,
+)
+from hktwin.ui.tasks import QtLauncher
 
 FLIGHT_SECONDS = 1.2
 CLICK_TOLERANCE_PX = 4
+AUTOSAVE_MS = 30_000
+#: Tasks that show in the status bar's progress bar (previews run quietly while dragging).
+SHOWN_TASKS = frozenset({LOAD_TASK, "evaluate"})
+
+_AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
+          "right": Qt.DockWidgetArea.RightDockWidgetArea,
+          "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+          "top": Qt.DockWidgetArea.TopDockWidgetArea}
 
 
 class CameraFlight:
@@ -70,13 +84,137 @@ class CameraFlight:
             self.timer.stop()
 
 
-class MainWindow(QMainWindow):
-    """HK Twin's window. Loading runs on a worker thread; the window responds from the start."""
+# -- the window's own docks and menus, declared like any contribution ---------------------------
 
-    def __init__(self, twin: Twin | None = None, initial_view: str = "harbour") -> None:
+def _layer_panel(session, parent):
+    from hktwin.ui.layer_panel import QtLayerPanel
+
+    return QtLayerPanel(session.twin.layers, parent)
+
+
+def _inspector(session, parent):
+    from hktwin.ui.inspector import QtInspector
+
+    return QtInspector(session.twin, parent)
+
+
+def _time_bar(session, parent):
+    from hktwin.ui.time_bar import QtTimeBar
+
+    return QtTimeBar(session.twin.clock, parent)
+
+
+def _history(session, parent):
+    from hktwin.ui.history_chart import QtHistoryChart
+
+    return QtHistoryChart(session.twin.clock, parent)
+
+
+def _feed_status(session, parent):
+    from hktwin.ui.feed_status import QtFeedStatus
+
+    return QtFeedStatus(session.feeds, parent)
+
+
+def _planning_panel(session, parent):
+    from hktwin.ui.planning import QtPlanningPanel
+
+    return QtPlanningPanel(session.planning, parent)
+
+
+#: The window's own docks; `name` is the window attribute the widget is kept under.
+BUILTIN_DOCKS: tuple[DockContribution, ...] = (
+    DockContribution("Layers", _layer_panel, "left", name="layer_panel"),
+    DockContribution("Inspector", _inspector, "right", name="inspector"),
+    DockContribution("Time", _time_bar, "bottom", name="time_bar"),
+    DockContribution("History", _history, "right", name="history"),
+    DockContribution("Feeds", _feed_status, "left", tabify_with="Layers", name="feed_status"),
+    DockContribution("Planning", _planning_panel, "right", tabify_with="Inspector",
+                     name="planning_panel"),
+)
+
+_MOVES = (
+    ("Pan left", "Left", lambda p: cam.pan(p, -0.15, 0)),
+    ("Pan right", "Right", lambda p: cam.pan(p, 0.15, 0)),
+    ("Pan forward", "Up", lambda p: cam.pan(p, 0, 0.15)),
+    ("Pan back", "Down", lambda p: cam.pan(p, 0, -0.15)),
+    ("Zoom in", "+", lambda p: cam.zoom(p, 0.8)),
+    ("Zoom in", "=", lambda p: cam.zoom(p, 0.8)),
+    ("Zoom out", "-", lambda p: cam.zoom(p, 1.25)),
+    ("Turn left", "Q", lambda p: cam.orbit(p, -10)),
+    ("Turn right", "E", lambda p: cam.orbit(p, 10)),
+    ("Tilt up", "PgUp", lambda p: cam.orbit(p, 0, 5)),
+    ("Tilt down", "PgDown", lambda p: cam.orbit(p, 0, -5)),
+)
+
+
+def builtin_menu_commands() -> list[MenuCommand]:
+    """The window's own menu entries, in order."""
+    f, e, v, fe, h = MENUS
+    cmds = [
+        MenuCommand(f, "&Open Data Pack...", lambda w: w.choose_pack(), "Ctrl+Shift+O",
+                    section="pack"),
+        MenuCommand(f, "&Import Data...", lambda w: w.import_data(), "Ctrl+I", section="pack"),
+        MenuCommand(f, "&New Scenario", lambda w: w.session.planning.new(), "New",
+                    section="scenario"),
+        MenuCommand(f, "Open S&cenario...", lambda w: w.open_scenario(), "Open",
+                    section="scenario"),
+        MenuCommand(f, "&Save Scenario", lambda w: w.save_scenario(), "Save",
+                    section="scenario"),
+        MenuCommand(f, "Save Scenario &As...", lambda w: w.save_scenario(ask=True), "SaveAs",
+                    section="scenario"),
+        MenuCommand(f, "Export &Report...", lambda w: w.export_report(), "Ctrl+E",
+                    section="scenario"),
+        MenuCommand(f, "Save &Snapshot...", lambda w: w.save_snapshot(), "Ctrl+Shift+S",
+                    section="snapshot"),
+        MenuCommand(f, "&Quit", lambda w: w.close(), "Quit", section="quit"),
+        MenuCommand(e, "&Undo", lambda w: w.session.planning.stack.undo(), "Undo", name="undo"),
+        MenuCommand(e, "&Redo", lambda w: w.session.planning.stack.redo(), "Redo", name="redo"),
+        MenuCommand(e, "&Delete Site", lambda w: w.session.planning.delete_selected(),
+                    "Delete"),
+        MenuCommand(e, "Stop Placing", lambda w: w.planning_panel.stop_placing(), "Esc"),
+        MenuCommand(v, "&Home (Victoria Harbour)", lambda w: w.fly_to("harbour"), "H",
+                    section="views"),
+    ]
+    for i, view in enumerate(VIEW_NAMES, start=1):
+        cmds.append(MenuCommand(v, f"{view.capitalize()} view",
+                                lambda w, n=view: w.fly_to(n), str(i), section="views"))
+    for text, key, move in _MOVES:
+        cmds.append(MenuCommand(v, f"{text}\t{key}", lambda w, m=move: w.move_camera(m), key,
+                                section="moves"))
+    cmds += [
+        MenuCommand(v, "&Full Screen", lambda w: w.toggle_full_screen(), "FullScreen",
+                    section="screen"),
+        MenuCommand(fe, "Poll the official feeds (&live)", lambda w: w.session.go_live(),
+                    name="live"),
+        MenuCommand(fe, "&Stop polling", lambda w: w.session.feeds.stop()),
+        MenuCommand(fe, "Colour traffic by TD &saturation level",
+                    lambda w: w.session.color_traffic_by(
+                        "saturation" if w.actions["saturation"].isChecked() else "speed"),
+                    checkable=True, name="saturation"),
+        MenuCommand(h, "&About HK Twin", lambda w: w.about()),
+    ]
+    return cmds
+
+
+def _key(shortcut: str) -> QKeySequence:
+    standard = getattr(QKeySequence.StandardKey, shortcut, None)
+    return QKeySequence(standard) if standard is not None else QKeySequence(shortcut)
+
+
+class MainWindow(QMainWindow):
+    """HK Twin's window over a session (a new one when none is given)."""
+
+    def __init__(self, twin: Twin | None = None, initial_view: str = "harbour", *,
+                 session: Session | None = None) -> None:
         super().__init__()
-        self.twin = twin or Twin()
-        self.initial_view = initial_view
+        self.launcher = QtLauncher(self)
+        self.session = session or Session(twin, launcher=self.launcher,
+                                          initial_view=initial_view)
+        if session is not None:
+            self.session.tasks.launcher = self.launcher
+        self.twin = self.session.twin
+        self.planning = self.session.planning
         self.setWindowTitle("HK Twin")
         self.resize(1440, 900)
         self.canvas = CityCanvas(self.twin, size=(1100, 800), app="pyside6", show=False)
@@ -84,59 +222,160 @@ class MainWindow(QMainWindow):
         self.canvas.native.setMinimumSize(320, 240)
         self.setCentralWidget(self.canvas.native)
         self.flight = CameraFlight(self.twin)
-        self.loader: CityLoader | None = None
+        self.docks: dict[str, QDockWidget] = {}
+        self.actions: dict[str, QAction] = {}
+        self._menus: dict[str, QMenu] = {}
+        self._sections: dict[str, str] = {}
         self._press_pos: tuple[float, float] | None = None
-
-        self.layer_panel = QtLayerPanel(self.twin.layers)
-        self.inspector = QtInspector(self.twin)
-        self.time_bar = QtTimeBar(self.twin.clock)
-        self.history = QtHistoryChart(self.twin.clock)
-        self.feed_status = QtFeedStatus()
-        layers = self._dock("Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        inspector = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("Time", self.time_bar, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.history_dock = self._dock("History", self.history,
-                                       Qt.DockWidgetArea.RightDockWidgetArea)
-        feeds = self._dock("Feeds", self.feed_status, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.planning = PlanningController(self.twin, self)
-        self.planning_panel = QtPlanningPanel(self.planning)
-        self.planning_dock = self._dock("Planning", self.planning_panel,
-                                        Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(inspector, self.planning_dock)
-        inspector.raise_()
-        self.planning.status.connect(lambda m: self.statusBar().showMessage(m, 6000))
-        self.planning.progress.connect(self._on_progress)
-        self.planning.busy.connect(self._on_planning_busy)
-        self.planning.scenario_changed.connect(self._watch_stack)
         self._dragging: str | None = None
-        self._recovery_checked = False
-        self._pending_live: LoadedCity | None = None
         self._last_move = None
         self._move_timer = QTimer(self)
         self._move_timer.setSingleShot(True)
         self._move_timer.setInterval(40)
         self._move_timer.timeout.connect(self._handle_mouse_move)
-        self.tabifyDockWidget(layers, feeds)
-        layers.raise_()
-        self.resizeDocks([layers, inspector], [230, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([inspector, self.history_dock], [420, 300], Qt.Orientation.Vertical)
-        self.store: FeedStore | None = None
-        self.binding: FeedBinding | None = None
-        self.pollers: list = []
-        self._build_status_bar()
-        self._build_menus()
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(lambda: self.session.planning.autosave())
+        self.autosave_timer.start()
 
+        self._build_status_bar()
+        for dock in (*BUILTIN_DOCKS, *contributed_docks()):
+            self.add_dock(dock)
+        self.history_dock = self.docks["History"]
+        self.planning_dock = self.docks["Planning"]
+        self.docks["Inspector"].raise_()
+        self.docks["Layers"].raise_()
+        self.resizeDocks([self.docks["Layers"], self.docks["Inspector"]], [230, 330],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Inspector"], self.history_dock], [420, 300],
+                         Qt.Orientation.Vertical)
+        for command in (*builtin_menu_commands(), *contributed_menu_commands()):
+            self.add_menu_command(command)
+        self.undo_action, self.redo_action = self.actions["undo"], self.actions["redo"]
+        self.live_action = self.actions["live"]
+
+        self._connect_session()
         self.canvas.events.mouse_move.connect(self._on_mouse_move)
         self.canvas.events.mouse_press.connect(self._on_mouse_press)
         self.canvas.events.mouse_release.connect(self._on_mouse_release)
         self.canvas.events.draw.connect(self._on_frame, position="last")
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock{title}")
+    # -- building from contributions -----------------------------------------------------------
+    def add_dock(self, contribution: DockContribution) -> QDockWidget:
+        """Add a dock widget from a contribution (`widget(session, parent)`)."""
+        dock = QDockWidget(contribution.title, self)
+        dock.setObjectName(f"dock{contribution.title}")
+        widget = contribution.widget(self.session, dock)
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+        self.addDockWidget(_AREAS.get(contribution.area, _AREAS["right"]), dock)
+        partner = self.docks.get(contribution.tabify_with or "")
+        if partner is not None:
+            self.tabifyDockWidget(partner, dock)
+        self.docks[contribution.title] = dock
+        if contribution.name and not hasattr(self, contribution.name):
+            setattr(self, contribution.name, widget)
         return dock
+
+    def add_menu_command(self, command: MenuCommand) -> QAction:
+        """Add a menu entry from a contribution (`run(window)`)."""
+        menu = self._menus.get(command.menu)
+        if menu is None:
+            menu = self._menu(command.menu)
+        elif command.section != self._sections.get(command.menu, command.section):
+            menu.addSeparator()
+        self._sections[command.menu] = command.section
+        action = QAction(command.title, self)
+        if command.shortcut:
+            action.setShortcut(_key(command.shortcut))
+        action.setCheckable(command.checkable)
+        action.triggered.connect(lambda _=False, c=command: c.run(self))
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work while the canvas has focus too
+        if command.name:
+            self.actions[command.name] = action
+        return action
+
+    def _menu(self, title: str) -> QMenu:
+        """A new menu: in the order commands arrive, contributed ones before Help."""
+        help_menu = self._menus.get("&Help")
+        if help_menu is not None and title != "&Help":
+            menu = QMenu(title, self)
+            self.menuBar().insertMenu(help_menu.menuAction(), menu)
+        else:
+            menu = self.menuBar().addMenu(title)
+        self._menus[title] = menu
+        return menu
+
+    # -- what the session reports --------------------------------------------------------------
+    def _connect_session(self) -> None:
+        s = self.session
+        s.status.connect(self._show_status)
+        s.planning.status.connect(self._show_status)
+        s.city_opened.connect(self._on_city_opened)
+        s.load_failed.connect(self._on_failed)
+        s.tasks.started.connect(self._on_task_started)
+        s.tasks.progressed.connect(self._on_task_progress)
+        s.tasks.finished.connect(self._on_task_finished)
+        s.planning.scenario_changed.connect(self._watch_stack)
+        s.feeds.state_changed.connect(self.feed_status.relay.state.emit)  # to the GUI thread
+        self._watch_stack()
+
+    def _show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 6000)
+
+    def _on_task_started(self, task: Task) -> None:
+        if task.name in SHOWN_TASKS:
+            self.progress.setValue(0)
+            self.progress.show()
+
+    def _on_task_progress(self, task: Task, fraction: float, message: str) -> None:
+        if task.name in SHOWN_TASKS:
+            self.progress.setValue(int(fraction * 1000))
+            self.progress.setFormat(f"{message} %p%")
+
+    def _on_task_finished(self, task: Task) -> None:
+        if not any(self.session.tasks.running(name) for name in SHOWN_TASKS):
+            self.progress.hide()
+
+    def _on_city_opened(self, loaded: LoadedCity) -> None:
+        approximate = loaded.city.approximate
+        self.history.clear()
+        self.notice_label.setText("Approximate demo city · import official data for planning "
+                                  "(see README)" if approximate else "")
+        self.canvas.set_notice(approximate_notice(loaded.city.name) if approximate else "")
+        self._update_edit_actions()
+        # The city is drawn first; live layers and sites join right after that first frame.
+        self.canvas.events.draw.connect(self._after_first_frame, position="last")
+        self.canvas.update()
+
+    def _after_first_frame(self, event: object = None) -> None:
+        self.canvas.events.draw.disconnect(self._after_first_frame)
+        QTimer.singleShot(0, self.session.add_live_layers)
+
+    def _on_failed(self, message: str) -> None:
+        """Tell the user without blocking; whatever was open stays open."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the data pack", message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("loadErrorBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _watch_stack(self, *_: object) -> None:
+        stack = self.session.planning.stack
+        for signal in (stack.events.can_undo, stack.events.can_redo, stack.events.clean):
+            signal.connect(self._update_edit_actions)
+        self._update_edit_actions()
+
+    def _update_edit_actions(self, *_: object) -> None:
+        planning = self.session.planning
+        stack = planning.stack
+        self.undo_action.setEnabled(stack.can_undo)
+        self.redo_action.setEnabled(stack.can_redo)
+        self.undo_action.setText(f"&Undo {stack.undo_text}".strip())
+        self.redo_action.setText(f"&Redo {stack.redo_text}".strip())
+        name = planning.scenario.name + ("" if stack.clean else " *")
+        city = self.twin.city.name if self.twin.city is not None else ""
+        self.setWindowTitle(f"HK Twin - {name}" + (f" - {city}" if city else ""))
 
     # -- status bar --------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -163,107 +402,27 @@ class MainWindow(QMainWindow):
             f"frame: {self.canvas.last_frame_ms:.0f} ms · {self.canvas.city_scene.n_faces:,} tris"
         )
 
-    # -- menus and shortcuts -----------------------------------------------------------------
-    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None):
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.addAction(action)  # shortcuts work while the canvas has focus too
-        return action
-
-    def _build_menus(self) -> None:
-        menus = self.menuBar()
-        file = menus.addMenu("&File")
-        self._action(file, "&Open Data Pack...", self.choose_pack, "Ctrl+Shift+O")
-        self._action(file, "&Import Data...", self.import_data, "Ctrl+I")
-        file.addSeparator()
-        self._action(file, "&New Scenario", self.new_scenario, QKeySequence.StandardKey.New)
-        self._action(file, "Open S&cenario...", self.open_scenario, QKeySequence.StandardKey.Open)
-        self._action(file, "&Save Scenario", self.save_scenario, QKeySequence.StandardKey.Save)
-        self._action(file, "Save Scenario &As...", lambda: self.save_scenario(ask=True),
-                     QKeySequence.StandardKey.SaveAs)
-        self._action(file, "Export &Report...", self.export_report, "Ctrl+E")
-        file.addSeparator()
-        self._action(file, "Save &Snapshot...", self.save_snapshot, "Ctrl+Shift+S")
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        edit = menus.addMenu("&Edit")
-        self.undo_action = self._action(edit, "&Undo", lambda: self.planning.stack.undo(),
-                                        QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action(edit, "&Redo", lambda: self.planning.stack.redo(),
-                                        QKeySequence.StandardKey.Redo)
-        self._action(edit, "&Delete Site", lambda: self.planning_panel.delete_selected(),
-                     QKeySequence.StandardKey.Delete)
-        self._action(edit, "Stop Placing", self.planning_panel.stop_placing, "Esc")
-        self._watch_stack()
-
-        view = menus.addMenu("&View")
-        self._action(view, "&Home (Victoria Harbour)", lambda: self.fly_to("harbour"), "H")
-        for i, name in enumerate(VIEW_NAMES, start=1):
-            self._action(view, f"{name.capitalize()} view", lambda _=False, n=name: self.fly_to(n),
-                         str(i))
-        view.addSeparator()
-        moves = (
-            ("Pan left", "Left", lambda p: cam.pan(p, -0.15, 0)),
-            ("Pan right", "Right", lambda p: cam.pan(p, 0.15, 0)),
-            ("Pan forward", "Up", lambda p: cam.pan(p, 0, 0.15)),
-            ("Pan back", "Down", lambda p: cam.pan(p, 0, -0.15)),
-            ("Zoom in", "+", lambda p: cam.zoom(p, 0.8)),
-            ("Zoom in", "=", lambda p: cam.zoom(p, 0.8)),
-            ("Zoom out", "-", lambda p: cam.zoom(p, 1.25)),
-            ("Turn left", "Q", lambda p: cam.orbit(p, -10)),
-            ("Turn right", "E", lambda p: cam.orbit(p, 10)),
-            ("Tilt up", "PgUp", lambda p: cam.orbit(p, 0, 5)),
-            ("Tilt down", "PgDown", lambda p: cam.orbit(p, 0, -5)),
-        )
-        for text, key, move in moves:
-            self._action(view, f"{text}\t{key}", lambda _=False, m=move: self._move_camera(m), key)
-        view.addSeparator()
-        self._action(view, "&Full Screen", self.toggle_full_screen,
-                     QKeySequence.StandardKey.FullScreen)
-
-        feeds = menus.addMenu("F&eeds")
-        self.live_action = self._action(feeds, "Poll the official feeds (&live)", self.go_live)
-        self._action(feeds, "&Stop polling", self.stop_polling)
-        color_by = self._action(feeds, "Colour traffic by TD &saturation level",
-                                self._toggle_saturation)
-        color_by.setCheckable(True)
-
-        help_menu = menus.addMenu("&Help")
-        self._action(help_menu, "&About HK Twin", self.about)
-
-    def _move_camera(self, move) -> None:
+    # -- menu actions: dialogs, then the session -------------------------------------------------
+    def move_camera(self, move) -> None:
         self.flight.timer.stop()
         self.twin.camera = move(self.twin.camera)
 
     def fly_to(self, view: str) -> None:
-        self.flight.fly_to(named_views()[view])
+        self.flight.fly_to(self.session.pose(view))
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
-    # -- loading -----------------------------------------------------------------------------
     def load_pack(self, pack: Path | None) -> None:
-        """Load a pack (the demo city when None) in the background, replacing the current one."""
-        if self.loader is not None and self.loader.isRunning():
-            return
-        self.progress.setValue(0)
-        self.progress.show()
-        self.loader = CityLoader(pack, self)
-        self.loader.progress.connect(self._on_progress)
-        self.loader.loaded.connect(self._on_loaded)
-        self.loader.failed.connect(self._on_failed)
-        self.loader.start()
+        """Open a pack (the demo city when None) in the background, replacing the current one."""
+        self.session.open_pack(pack, defer_live=True)
 
     def import_data(self) -> None:
         """File > Import: official files into a data pack, then open it."""
         from hktwin.ui.import_dialog import QtImportDialog
 
-        current = self.twin.city.path if self.twin.city is not None else None
-        default = None if current is None or self.twin.city.approximate else current
+        city = self.twin.city
+        default = None if city is None or city.approximate else city.path
         dialog = QtImportDialog(self, default)
         dialog.imported.connect(self.load_pack)
         dialog.open()
@@ -273,101 +432,67 @@ class MainWindow(QMainWindow):
         if folder:
             self.load_pack(Path(folder))
 
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(fraction * 1000))
-        self.progress.setFormat(f"{message} %p%")
+    def open_scenario(self, path: Path | None = None) -> None:
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Open a scenario", "",
+                                                    "HK Twin scenarios (*.hktwin.json *.json)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        try:
+            self.session.planning.open(Path(path))
+        except HKTwinError as exc:
+            self._warn("Cannot open the scenario", str(exc))
 
-    def _on_loaded(self, loaded: LoadedCity) -> None:
-        self.stop_polling()
-        if self.binding is not None:
-            self.binding.close()
-            self.binding = None
-        self.history.clear()
-        self.twin.selection = None
-        self.twin.layers.clear()
-        self.twin.city = loaded.city
-        self.twin.go_to(self.initial_view)
-        self.twin.layers.extend(loaded.layers)
-        # The city is drawn first; live and planning layers join right after that first frame,
-        # so the planner sees Hong Kong as early as possible.
-        self._pending_live = loaded
-        self.canvas.events.draw.connect(self._after_first_frame, position="last")
-        self.canvas.update()
-        notice = ""
-        if loaded.city.approximate:
-            notice = "Approximate demo city · import official data for planning (see README)"
-        self.notice_label.setText(notice)
-        self.canvas.set_notice(approximate_notice(loaded.city.name) if loaded.city.approximate
-                               else "")
-        self.setWindowTitle(f"HK Twin - {loaded.city.name}")
-        self.progress.hide()
-        self.statusBar().showMessage(
-            f"Loaded {loaded.city.name}" + (" (meshes from cache)" if loaded.meshes_from_cache
-                                            else ""), 5000)
+    def save_scenario(self, ask: bool = False) -> None:
+        planning = self.session.planning
+        path = planning.path
+        if ask or path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Save the scenario",
+                                                    "scenario.hktwin.json",
+                                                    "HK Twin scenarios (*.hktwin.json)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        try:
+            planning.save(path)
+        except (HKTwinError, OSError) as exc:
+            self._warn("Cannot save the scenario", f"{exc}. Your work is kept in the window "
+                       "and in the autosave copy.")
+        self._update_edit_actions()
 
-    def _after_first_frame(self, event: object = None) -> None:
-        self.canvas.events.draw.disconnect(self._after_first_frame)
-        QTimer.singleShot(0, self._add_live_layers)
+    def export_report(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the report to a folder")
+        if folder:
+            try:
+                self.session.planning.export(Path(folder))
+            except HKTwinError as exc:
+                self._warn("Cannot export the report", str(exc))
 
-    def _add_live_layers(self) -> None:
-        loaded, self._pending_live = self._pending_live, None
-        if loaded is None or loaded.city is not self.twin.city:
-            return  # another pack was opened meanwhile
-        self.twin.layers.extend(loaded.live_layers)
-        if not self._recovery_checked:
-            self._recovery_checked = True
-            self.planning.recover()  # after a crash, the planner's work comes back
-        self.twin.layers.append(self.planning.sites_layer)
-        self._bind_feeds(loaded)
+    def save_snapshot(self) -> None:
+        from hktwin.render.snapshot import write_png
 
-    def _bind_feeds(self, loaded: LoadedCity) -> None:
-        """Show the pack's recorded feeds (clock at the recording's morning rush hour)."""
-        self.store = loaded.store or FeedStore(default_store_path())
-        clock = self.twin.clock
-        start, end = recorded_range(self.store, loaded.live_layers)
-        clock.set_range(start, end)
-        if start is not None:
-            clock.seek(min(start + timedelta(hours=8), end))
-        self.binding = FeedBinding(self.store, clock, loaded.live_layers)
+        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "hktwin.png", "PNG (*.png)")
+        if path:
+            write_png(path, self.canvas.render())
+            self._show_status(f"Saved {path}")
 
-    def go_live(self) -> None:
-        """Poll the official feeds into the store and follow them (needs the internet)."""
-        if self.store is None or self.pollers:
-            return
-        from hktwin.feeds.poller import Poller
-        from hktwin.feeds.sources import get_source
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "About HK Twin",
+            f"<b>HK Twin {__version__}</b><p>A 3D digital twin of Hong Kong for planning 5G small "
+            "cells, AR anchors and sensors.</p><p>The bundled city is an <i>approximate demo</i> "
+            "built from public facts (GSHHG coastline, published summit and tower heights, a "
+            "generated building stock). Import official Lands Department data for planning.</p>",
+        )
 
-        for layer_source in sorted({la.source for la in self.twin.layers
-                                    if isinstance(la, LiveLayer)}):
-            poller = Poller(get_source(layer_source), self.store,
-                            on_state=self.feed_status.relay.state.emit)
-            poller.start()
-            self.pollers.append(poller)
-        clock = self.twin.clock
-        clock.set_range(clock.start, None)
-        clock.go_live()
-
-    def stop_polling(self) -> None:
-        for poller in self.pollers:
-            poller.stop(timeout_s=0.5)
-        self.pollers = []
-
-    def _toggle_saturation(self, on: bool) -> None:
-        for layer in self.twin.layers:
-            if isinstance(layer, TrafficLayer):
-                layer.color_by = "saturation" if on else "speed"
-
-    def _on_failed(self, message: str) -> None:
-        """Tell the user without blocking; whatever was open stays open."""
-        self.progress.hide()
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the data pack", message,
-                          QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("loadErrorBox")
+    def _warn(self, title: str, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
+                          self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
-        self.statusBar().showMessage(f"Loading failed: {message}")
 
-    # -- mouse: position readout and picking ---------------------------------------------------
+    # -- canvas events: read the scene under the mouse, hand the answer to the session -----------
     def _on_mouse_move(self, event) -> None:
         """Mouse moves arrive far faster than ray casts are worth: handle the newest one at most
         every 40 ms (importing superqt's throttle would cost the start-up ~0.25 s)."""
@@ -377,10 +502,12 @@ class MainWindow(QMainWindow):
 
     def _handle_mouse_move(self) -> None:
         event = self._last_move
-        if self.twin.city is None or event.pos is None:
+        if self.twin.city is None or event is None or event.pos is None:
             return
         if self._dragging is not None:
-            self._on_mouse_drag(event)
+            surface = self.canvas.city_scene.surface_at(tuple(event.pos[:2]))
+            if surface is not None:
+                self.session.planning.drag_to(self._dragging, surface)
             return
         ground = self.canvas.city_scene.ground_at(tuple(event.pos[:2]))
         if ground is None:
@@ -399,20 +526,13 @@ class MainWindow(QMainWindow):
             site = self.canvas.city_scene.pick_site(self._press_pos)
             if site is not None:  # drag the site, not the camera
                 self._dragging = site
-                self.planning.editor.select(site)
+                self.session.select_site(site)
                 self.canvas.view.camera.interactive = False
-
-    def _on_mouse_drag(self, event) -> None:
-        if self._dragging is None or event.pos is None:
-            return
-        surface = self.canvas.city_scene.surface_at(tuple(event.pos[:2]))
-        if surface is not None:
-            self.planning.drag_to(self._dragging, surface)
 
     def _on_mouse_release(self, event) -> None:
         if self._dragging is not None:
             self._dragging = None
-            self.planning.end_drag()
+            self.session.planning.end_drag()
             self.canvas.view.camera.interactive = True
             self._press_pos = None
             return
@@ -428,133 +548,35 @@ class MainWindow(QMainWindow):
         """Place a site when placing; else select the site, live feature (link, station) or
         building under a canvas pixel, or clear the selection."""
         scene_ = self.canvas.city_scene
-        if self.planning.place_kind is not None:
+        planning = self.session.planning
+        if planning.place_kind is not None:
             surface = scene_.surface_at(pos)
             if surface is not None:
-                self.planning.place_at(surface)
+                planning.place_at(surface)
             return
         site = scene_.pick_site(pos)
         if site is not None:
-            self.planning.editor.select(site)
+            self.session.select_site(site)
             self.planning_dock.raise_()
             return
-        live = self.canvas.city_scene.pick_live(pos)
+        live = scene_.pick_live(pos)
         if live is not None:
-            self._select_live(*live)
+            selection = self.session.select_live(*live)
+            store = self.session.feeds.store
+            if store is not None:
+                self.history.show_series(store, live[0].source, selection.key,
+                                         selection["name"], selection.info.get("unit", ""))
+                self.history_dock.raise_()
             return
-        hit = self.canvas.city_scene.pick(pos)
-        for layer in self.twin.layers:
-            if isinstance(layer, BuildingsLayer) and (hit is None or layer is not hit[0]):
-                layer.selected = None
-        if hit is None:
-            self.twin.selection = None
+        hit = scene_.pick(pos)
+        if hit is None or not isinstance(hit[0], BuildingsLayer):
+            self.session.clear_selection()
             return
-        layer, building_id = hit
-        info = layer.buildings.describe(building_id)
-        lon, lat = to_wgs84(info["easting"], info["northing"])
-        info.update(lon=float(lon), lat=float(lat))
-        layer.selected = building_id
-        self.twin.selection = info
-        self.statusBar().showMessage(f"Selected {info['name']}", 4000)
-
-    def _select_live(self, layer: LiveLayer, index: int) -> None:
-        for other in self.twin.layers.of_type(BuildingsLayer):
-            other.selected = None
-        info = layer.describe(index)
-        self.twin.selection = info
-        if self.store is not None:
-            self.history.show_series(self.store, layer.source, info["key"], info["name"],
-                                     info.get("unit", ""))
-            self.history_dock.raise_()
-        self.statusBar().showMessage(f"Selected {info['name']}", 4000)
-
-    # -- scenarios -------------------------------------------------------------------------------
-    def _watch_stack(self, *_: object) -> None:
-        stack = self.planning.stack
-        for signal in (stack.events.can_undo, stack.events.can_redo, stack.events.clean):
-            signal.connect(self._update_edit_actions)
-        self._update_edit_actions()
-
-    def _update_edit_actions(self, *_: object) -> None:
-        stack = self.planning.stack
-        self.undo_action.setEnabled(stack.can_undo)
-        self.redo_action.setEnabled(stack.can_redo)
-        self.undo_action.setText(f"&Undo {stack.undo_text}".strip())
-        self.redo_action.setText(f"&Redo {stack.redo_text}".strip())
-        name = self.planning.scenario.name + ("" if stack.clean else " *")
-        city = self.twin.city.name if self.twin.city is not None else ""
-        self.setWindowTitle(f"HK Twin - {name}" + (f" - {city}" if city else ""))
-
-    def new_scenario(self) -> None:
-        from hktwin.model.scenario import Scenario
-
-        self.planning.set_scenario(Scenario(), None)
-
-    def open_scenario(self, path: Path | None = None) -> None:
-        if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, "Open a scenario", "",
-                                                    "HK Twin scenarios (*.hktwin.json *.json)")
-            if not chosen:
-                return
-            path = Path(chosen)
-        try:
-            self.planning.open(Path(path))
-        except HKTwinError as exc:
-            self._warn("Cannot open the scenario", str(exc))
-
-    def save_scenario(self, ask: bool = False) -> None:
-        path = self.planning.path
-        if ask or path is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Save the scenario",
-                                                    "scenario.hktwin.json",
-                                                    "HK Twin scenarios (*.hktwin.json)")
-            if not chosen:
-                return
-            path = Path(chosen)
-        try:
-            self.planning.save(path)
-        except (HKTwinError, OSError) as exc:
-            self._warn("Cannot save the scenario", f"{exc}. Your work is kept in the window "
-                       "and in the autosave copy.")
-        self._update_edit_actions()
-
-    def export_report(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the report to a folder")
-        if folder:
-            self.planning.export(Path(folder))
-
-    def _on_planning_busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        if busy:
-            self.progress.setValue(0)
-
-    def _warn(self, title: str, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
-                          self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-
-    # -- other actions -----------------------------------------------------------------------
-    def save_snapshot(self) -> None:
-        from hktwin.render.snapshot import write_png
-
-        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "hktwin.png", "PNG (*.png)")
-        if path:
-            write_png(path, self.canvas.render())
-            self.statusBar().showMessage(f"Saved {path}", 5000)
-
-    def about(self) -> None:
-        QMessageBox.about(
-            self, "About HK Twin",
-            f"<b>HK Twin {__version__}</b><p>A 3D digital twin of Hong Kong for planning 5G small "
-            "cells, AR anchors and sensors.</p><p>The bundled city is an <i>approximate demo</i> "
-            "built from public facts (GSHHG coastline, published summit and tower heights, a "
-            "generated building stock). Import official Lands Department data for planning.</p>",
-        )
+        self.session.select_building(*hit)
 
     def closeEvent(self, event) -> None:
-        if self.loader is not None and self.loader.isRunning():
-            self.loader.wait(10_000)
-        self.stop_polling()
+        self.session.close(timeout_s=None)
+        self.launcher.wait()
         self.flight.timer.stop()
+        self.autosave_timer.stop()
         super().closeEvent(event)

@@ -1,0 +1,108 @@
+"""The feed service: the store the live layers read, the binding to the clock, the pollers, and
+each source's state (live, stale, failing and why), evented. No Qt.
+
+`state_changed` fires with a `feeds.poller.SourceState` whenever a poller reports, on the
+polling thread; the window relays it to the GUI thread. `states` always holds the newest state
+of every source, so a widget opened late, the CLI and tests read the same thing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from psygnal import Signal
+
+from hktwin.model.clock import Clock
+from hktwin.model.live import FeedBinding, recorded_range
+from hktwin.model.live_layers import LiveLayer
+
+if TYPE_CHECKING:
+    from hktwin.feeds.poller import Poller, SourceState
+    from hktwin.feeds.store import FeedStore
+
+log = logging.getLogger(__name__)
+
+#: Where the clock opens on a recording: its morning rush hour.
+RECORDING_START_OFFSET = timedelta(hours=8)
+
+
+class FeedService:
+    """Recorded and live feeds for the open city's live layers."""
+
+    state_changed = Signal(object)  # SourceState, on the polling thread
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.store: FeedStore | None = None
+        self.binding: FeedBinding | None = None
+        self.layers: list[LiveLayer] = []
+        self.pollers: dict[str, Poller] = {}
+        self.states: dict[str, SourceState] = {}
+
+    def bind(self, store: FeedStore | None, layers: Iterable[LiveLayer]) -> None:
+        """Show `layers` from `store` (the user's store when None), clock on the recording."""
+        from hktwin.feeds.store import FeedStore, default_store_path
+
+        self.close()
+        self.store = store or FeedStore(default_store_path())
+        self.layers = list(layers)
+        start, end = recorded_range(self.store, self.layers)
+        self.clock.set_range(start, end)
+        if start is not None:
+            self.clock.seek(min(start + RECORDING_START_OFFSET, end))
+        self.binding = FeedBinding(self.store, self.clock, self.layers)
+
+    def sources(self) -> list[str]:
+        """The sources the bound live layers show."""
+        return sorted({layer.source for layer in self.layers})
+
+    def go_live(self, make_poller: Callable[..., Any] | None = None) -> list[str]:
+        """Poll every bound source into the store and follow the clock to now; the sources
+        started (none when nothing is bound or polling already runs)."""
+        if self.store is None or self.pollers:
+            return []
+        if make_poller is None:
+            from hktwin.feeds.poller import Poller
+            from hktwin.feeds.sources import get_source
+
+            def make_poller(name: str, store, on_state):
+                return Poller(get_source(name), store, on_state=on_state)
+
+        for name in self.sources():
+            poller = make_poller(name, self.store, self._on_state)
+            self.pollers[name] = poller
+            poller.start()
+        self.clock.set_range(self.clock.start, None)
+        self.clock.go_live()
+        return list(self.pollers)
+
+    def stop(self) -> None:
+        """Stop polling; each source's state becomes idle."""
+        pollers, self.pollers = self.pollers, {}
+        for poller in pollers.values():
+            poller.stop(timeout_s=0.5)
+
+    @property
+    def live(self) -> bool:
+        return bool(self.pollers)
+
+    def state(self, source: str) -> SourceState | None:
+        """The source's state now (a poller re-judges it against the clock: live goes stale
+        by itself when nothing new arrives)."""
+        poller = self.pollers.get(source)
+        return poller.state if poller is not None else self.states.get(source)
+
+    def _on_state(self, state: SourceState) -> None:
+        self.states[state.source] = state
+        self.state_changed.emit(state)
+
+    def close(self) -> None:
+        """Stop polling and unbind the layers (another city is opening, or the app closes)."""
+        self.stop()
+        if self.binding is not None:
+            self.binding.close()
+            self.binding = None
+        self.layers = []

@@ -1,0 +1,211 @@
+"""The session: the open document and its services, no Qt.
+
+One `Session` holds what the app works on: the `Twin` (city, layers, camera, clock, selection),
+`planning` (the scenario with undo, evaluations, results, report), `feeds` (recorded and live
+feeds with each source's state), `tasks` (the one task runner), `views` (named camera poses)
+and `tour` (the demo tour, when one is loaded). The window, `hktwin` subcommands and tests drive
+the same object; widgets show its values and send it edits, they never hold the only copy.
+
+    session = Session()
+    session.open_pack_now(None)             # the demo city, synchronously (headless)
+    session.planning.editor.place("cell", 833_600.0, 816_100.0, 5.0)
+    task = session.planning.evaluate()      # in the background
+    task.wait()
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from psygnal import Signal
+
+from hktwin.core.progress import sub_progress
+from hktwin.model.layers import BuildingsLayer
+from hktwin.model.live_layers import LiveLayer, TrafficLayer
+from hktwin.model.loading import LoadedCity, load_city, load_live
+from hktwin.model.twin import Selection, Twin
+from hktwin.session.feeds import FeedService
+from hktwin.session.planning import Planning
+from hktwin.session.tasks import Launcher, Task, TaskRunner
+from hktwin.session.views import Views
+
+log = logging.getLogger(__name__)
+
+LOAD_TASK = "load"
+
+
+class Session:
+    """The open document and its services (see the module docstring)."""
+
+    status = Signal(str)  # one line for a status bar or a terminal
+    city_opened = Signal(object)  # LoadedCity: its city layers are in the twin
+    live_added = Signal(object)  # LoadedCity: its live layers and the sites joined
+    load_failed = Signal(str)  # the pack was refused; whatever was open stays open
+
+    def __init__(self, twin: Twin | None = None, *, launcher: Launcher | None = None,
+                 initial_view: str = "harbour") -> None:
+        self.twin = twin or Twin()
+        self.tasks = TaskRunner(launcher)
+        self.planning = Planning(self.twin, self.tasks)
+        self.feeds = FeedService(self.twin.clock)
+        self.views = Views()
+        self.initial_view = initial_view
+        #: The demo tour player's model, when one is loaded (`hktwin.session` gives it a home;
+        #: the tour decides what it is).
+        self.tour: Any = None
+        self._pending_live: LoadedCity | None = None
+        self._recovery_checked = False
+        self._watch_scenario(self.planning.scenario)
+        self.planning.scenario_changed.connect(self._watch_scenario)
+
+    # -- opening a city ----------------------------------------------------------------------
+    @property
+    def loading(self) -> bool:
+        return self.tasks.running(LOAD_TASK)
+
+    def open_pack(self, pack: Path | None, *, defer_live: bool = False) -> Task | None:
+        """Open a pack (the demo city when None) in the background, replacing the open one.
+
+        With `defer_live` the live layers and the sites wait for `add_live_layers()` (the window
+        calls it after the city's first frame, so Hong Kong shows as early as possible).
+        Refused while another pack is loading (None).
+        """
+
+        def work(progress, cancel):
+            loaded = load_city(pack, progress=sub_progress(progress, 0.0, 0.8))
+            return load_live(loaded, progress=sub_progress(progress, 0.8, 1.0))
+
+        return self.tasks.submit(LOAD_TASK, work,
+                                 on_done=lambda loaded: self.show_city(loaded, defer_live),
+                                 on_failed=self._on_load_failed)
+
+    def open_pack_now(self, pack: Path | None = None) -> LoadedCity:
+        """Open a pack in the caller's thread, live layers included (scripts and tests)."""
+        loaded = load_live(load_city(pack))
+        self.show_city(loaded)
+        return loaded
+
+    def _on_load_failed(self, message: str) -> None:
+        self.status.emit(f"Loading failed: {message}")
+        self.load_failed.emit(message)
+
+    def show_city(self, loaded: LoadedCity, defer_live: bool = False) -> None:
+        """Replace the open city by a loaded one (its city layers first)."""
+        self.feeds.close()
+        twin = self.twin
+        twin.selection = None
+        twin.layers.clear()
+        twin.city = loaded.city
+        if self.initial_view in self.views:
+            twin.camera = self.views[self.initial_view]
+        twin.layers.extend(loaded.layers)
+        self._pending_live = loaded
+        self.status.emit(f"Loaded {loaded.city.name}" + (" (meshes from cache)"
+                                                         if loaded.meshes_from_cache else ""))
+        self.city_opened.emit(loaded)
+        if not defer_live:
+            self.add_live_layers()
+
+    def add_live_layers(self) -> None:
+        """The pending city's live layers and the scenario's sites join; feeds are bound."""
+        loaded, self._pending_live = self._pending_live, None
+        if loaded is None or loaded.city is not self.twin.city:
+            return  # another pack was opened meanwhile
+        self.twin.layers.extend(loaded.live_layers)
+        if not self._recovery_checked:
+            self._recovery_checked = True
+            self.planning.recover()  # after a crash, the planner's work comes back
+        if self.planning.sites_layer not in self.twin.layers:
+            self.twin.layers.append(self.planning.sites_layer)
+        self.feeds.bind(loaded.store, loaded.live_layers)
+        self.live_added.emit(loaded)
+
+    # -- selection ---------------------------------------------------------------------------
+    @property
+    def selection(self) -> Selection | None:
+        return self.twin.selection
+
+    def clear_selection(self) -> None:
+        for layer in self.twin.layers.of_type(BuildingsLayer):
+            layer.selected = None
+        self.twin.selection = None
+
+    def select_building(self, layer: BuildingsLayer, building_id: int) -> Selection:
+        """Select a building: its attributes with WGS84 coordinates for the inspector."""
+        from hktwin.geo.crs import to_wgs84
+
+        for other in self.twin.layers.of_type(BuildingsLayer):
+            if other is not layer:
+                other.selected = None
+        info = dict(layer.buildings.describe(building_id))
+        lon, lat = to_wgs84(info["easting"], info["northing"])
+        info.update(lon=float(lon), lat=float(lat))
+        layer.selected = building_id
+        selection = Selection("building", layer.name, info.get("id", building_id), info)
+        self.twin.selection = selection
+        self.status.emit(f"Selected {info['name']}")
+        return selection
+
+    def select_live(self, layer: LiveLayer, index: int) -> Selection:
+        """Select a live feature (a road link, a station) by its index in the layer."""
+        for other in self.twin.layers.of_type(BuildingsLayer):
+            other.selected = None
+        info = dict(layer.describe(index))
+        selection = Selection("live", layer.name, info.get("key"), info)
+        self.twin.selection = selection
+        self.status.emit(f"Selected {info['name']}")
+        return selection
+
+    def select_site(self, site_id: str | None) -> None:
+        """Select a site of the scenario (None clears it); the selection follows."""
+        self.planning.editor.select(site_id)
+
+    def _watch_scenario(self, scenario) -> None:
+        scenario.events.selected.connect(self._on_site_selected)
+
+    def _on_site_selected(self, site_id: str | None) -> None:
+        scenario = self.planning.scenario
+        record = scenario.get(site_id) if site_id else None
+        if record is None:
+            if self.twin.selection is not None and self.twin.selection.kind == "site":
+                self.twin.selection = None
+            return
+        for layer in self.twin.layers.of_type(BuildingsLayer):
+            layer.selected = None
+        info = {"name": record.name or record.id, "kind": scenario.kind_of(record.id),
+                "height_m": record.height_m, "base_m": record.ground_m,
+                "easting": record.x, "northing": record.y, "id": record.id}
+        self.twin.selection = Selection("site", self.planning.sites_layer.name, record.id, info)
+
+    # -- views and display -------------------------------------------------------------------
+    def pose(self, view: str) -> object:
+        """The pose of a named view (KeyError naming the views there are)."""
+        return self.views[view]
+
+    def go_to(self, view: str) -> None:
+        """Jump to a named view (the window animates the same change)."""
+        self.twin.camera = self.views[view]
+
+    def color_traffic_by(self, by: str) -> None:
+        """Colour every traffic layer by "speed" or TD's "saturation" level."""
+        for layer in self.twin.layers.of_type(TrafficLayer):
+            layer.color_by = by
+
+    def go_live(self) -> list[str]:
+        """Poll the official feeds of the shown live layers (needs the internet)."""
+        started = self.feeds.go_live()
+        if started:
+            self.status.emit(f"Polling {', '.join(started)}")
+        return started
+
+    def close(self, timeout_s: float | None = 10.0) -> None:
+        """Stop everything that runs: polling, previews, evaluations, waited for up to
+        `timeout_s` (None: not waited; the window waits for its worker threads instead, since
+        their completions need the event loop it is leaving)."""
+        self.feeds.close()
+        self.tasks.cancel()
+        if timeout_s is not None:
+            self.tasks.wait(timeout_s)
+        self.planning.close()

@@ -1,0 +1,275 @@
+"""The session drives the app headless: open a city, edit the scenario, undo, evaluate, cancel,
+select, views and feeds, with no Qt anywhere."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from hktwin.core.errors import Cancelled, DataError, HKTwinError
+from hktwin.model.twin import Selection
+from hktwin.session.session import Session
+from hktwin.session.tasks import TaskRunner, inline_launcher
+
+# On the tiny island's flat shore (tests/packs.py), among the towers.
+SHORE = (833_000.0, 816_500.0, 2.0)
+
+
+@pytest.fixture(scope="module")
+def loaded_session(tmp_path_factory):
+    from packs import write_tiny_pack
+
+    pack = write_tiny_pack(tmp_path_factory.mktemp("session") / "pack")
+    session = Session()
+    session.open_pack_now(pack)
+    return session
+
+
+@pytest.fixture
+def session(loaded_session):
+    """The module's loaded session with a fresh, empty scenario."""
+    loaded_session.planning.new()
+    loaded_session.planning.results.clear()
+    loaded_session.clear_selection()
+    for layer in list(loaded_session.twin.layers):
+        if layer.name.startswith(("Coverage", "Difference")):
+            loaded_session.twin.layers.remove(layer)
+    return loaded_session
+
+
+def test_the_session_loads_no_gui_toolkit():
+    code = ("import sys, hktwin.session.session, hktwin.session.evaluation; "
+            "print([m for m in sys.modules if m.split('.')[0] in "
+            "('PySide6', 'vispy', 'pyqtgraph', 'superqt')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# -- the task runner and the one Cancelled -------------------------------------------------------
+
+def _outcome(work):
+    runner = TaskRunner(inline_launcher)
+    calls = []
+    task = runner.submit("t", work, on_done=lambda r: calls.append(("done", r)),
+                         on_failed=lambda m: calls.append(("failed", m)),
+                         on_cancelled=lambda: calls.append(("cancelled",)))
+    assert task.wait(5)
+    return task, calls
+
+
+def test_every_way_work_ends_is_decided_once():
+    task, calls = _outcome(lambda progress, cancel: 42)
+    assert (task.state, task.result, calls) == ("done", 42, [("done", 42)])
+
+    def bad_input(progress, cancel):
+        raise DataError("x.json", "broken", "mend it")
+
+    task, calls = _outcome(bad_input)
+    assert task.state == "failed" and calls == [("failed", "x.json: broken. Fix: mend it")]
+
+    def bug(progress, cancel):
+        raise ZeroDivisionError("oops")
+
+    task, calls = _outcome(bug)
+    assert task.state == "failed" and calls == [("failed", "ZeroDivisionError: oops")]
+
+    def stopped(progress, cancel):
+        raise Cancelled("stopped between tiles")
+
+    task, calls = _outcome(stopped)
+    assert task.state == "cancelled" and calls == [("cancelled",)]
+
+
+def test_cancelled_is_the_one_cancellation_and_not_a_failure():
+    from hktwin.analysis import coverage
+    from hktwin.geo.importers import common
+
+    assert not issubclass(Cancelled, HKTwinError)
+    assert coverage.Cancelled is Cancelled and common.Cancelled is Cancelled
+    options = common.ImportOptions(cancel=threading.Event())
+    options.cancel.set()
+    with pytest.raises(Cancelled):
+        options.check_cancel()
+
+
+def test_a_running_task_is_not_started_twice_and_can_be_cancelled():
+    runner = TaskRunner()
+    started = threading.Event()
+
+    def slow(progress, cancel):
+        started.set()
+        for i in range(500):
+            if cancel.is_set():
+                raise Cancelled("stopped")
+            progress(i / 500, "working")
+            time.sleep(0.01)
+        return "finished"
+
+    seen = []
+    runner.progressed.connect(lambda task, f, m: seen.append(f))
+    task = runner.submit("slow", slow)
+    assert started.wait(5)
+    assert runner.submit("slow", slow) is None  # the same job is not started twice
+    assert runner.running("slow") and runner.running()
+    runner.cancel("slow")
+    assert task.wait(5) and task.state == "cancelled" and seen
+    assert not runner.running()
+
+
+# -- the document: open, edit, undo, evaluate, cancel -------------------------------------------
+
+def test_opening_a_pack_puts_city_live_layers_and_sites_in_the_twin(loaded_session):
+    names = loaded_session.twin.layers.names()
+    assert {"Terrain", "Buildings", "Sites"} <= set(names)
+    assert loaded_session.twin.city.name == "Tiny test island"
+    assert loaded_session.feeds.store is not None and loaded_session.feeds.binding is not None
+
+
+def test_editing_the_scenario_is_undoable_through_the_session(session):
+    planning = session.planning
+    record = planning.editor.place("cell", *SHORE)
+    assert [c.id for c in planning.scenario.cells] == [record.id]
+    planning.editor.update_site(record.id, tx_power_dbm=40.0)
+    assert planning.scenario[record.id].tx_power_dbm == 40.0
+    assert planning.stack.undo()
+    assert planning.scenario[record.id].tx_power_dbm == record.tx_power_dbm
+    assert planning.stack.undo() and record.id not in planning.scenario
+    assert planning.stack.redo() and record.id in planning.scenario
+    with pytest.raises(DataError) as info:  # the bounds of the one site table
+        planning.editor.update_site(record.id, antenna_gain_dbi=41.0)
+    assert info.value.field == "antenna_gain_dbi" and "-10 to 40" in info.value.fix
+
+
+def test_evaluating_goes_through_the_one_workflow_and_shows_the_result(session):
+    from hktwin.session.evaluation import ScenarioEvaluation
+
+    planning = session.planning
+    planning.editor.place("cell", *SHORE)
+    planning.resolution_m = 20.0
+    statuses = []
+    planning.status.connect(statuses.append)
+    try:
+        task = planning.evaluate()
+        assert task is not None and task.wait(120)
+    finally:
+        planning.status.disconnect(statuses.append)
+    assert task.state == "done", task.error
+    label, evaluation = planning.results[-1]
+    assert isinstance(evaluation, ScenarioEvaluation)
+    assert evaluation.metrics["cells"] == 1 and 0 < evaluation.metrics["coverage_share"] <= 1
+    assert evaluation.pack.path == session.twin.city.path.resolve()
+    layer = session.twin.layers.get("Coverage (RSRP)")
+    assert layer is not None and layer.raster.shape == evaluation.result.rsrp_dbm.shape
+    assert statuses[-1] == f"Evaluated {label}"
+
+
+def test_the_exported_report_is_the_workflows_output_set(session, tmp_path):
+    from hktwin.session.evaluation import OUTPUT_FILES
+
+    planning = session.planning
+    planning.editor.place("cell", *SHORE)
+    planning.resolution_m = 20.0
+    assert planning.evaluate().wait(120)
+    written = planning.export(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUT_FILES)
+    assert written["report"].read_text(encoding="utf-8").startswith("<!DOCTYPE html")
+
+
+def test_cancelling_an_evaluation_reports_cancelled_not_failed(session):
+    planning = session.planning
+    for dx in range(0, 1200, 200):
+        planning.editor.place("cell", SHORE[0] + dx - 600, SHORE[1], SHORE[2])
+    planning.editor.set_meta(area=(832_100.0, 815_100.0, 835_900.0, 816_900.0))
+    planning.resolution_m = 2.0  # long enough to cancel
+    statuses, busy = [], []
+    planning.status.connect(statuses.append)
+    planning.busy.connect(busy.append)
+    try:
+        task = planning.evaluate()
+        planning.cancel()
+        assert task.wait(120)
+    finally:
+        planning.status.disconnect(statuses.append)
+        planning.busy.disconnect(busy.append)
+    assert task.state == "cancelled" and task.error is None
+    assert statuses == ["Evaluation cancelled"] and busy == [True, False]
+    assert planning.results == [] and session.twin.layers.get("Coverage (RSRP)") is None
+
+
+# -- selection, views, feeds ----------------------------------------------------------------------
+
+def test_the_selection_is_typed_and_reads_like_the_inspector_rows(session):
+    from hktwin.model.layers import BuildingsLayer
+
+    layer = session.twin.layers.of_type(BuildingsLayer)[0]
+    building_id = int(layer.buildings.ids[0]) if hasattr(layer.buildings, "ids") else 0
+    selection = session.select_building(layer, building_id)
+    assert isinstance(selection, Selection) and selection.kind == "building"
+    assert session.twin.selection is selection and layer.selected == building_id
+    assert 22.0 < selection["lat"] < 22.6 and selection.layer == layer.name
+
+    record = session.planning.editor.place("sensor", *SHORE)
+    session.select_site(record.id)
+    selection = session.twin.selection
+    assert selection.kind == "site" and selection.key == record.id
+    assert selection["kind"] == "sensor" and layer.selected is None
+    session.planning.stack.undo()  # the site goes: so does its selection
+    assert session.twin.selection is None
+
+
+def test_named_views_include_the_orbit_views_and_saved_poses(session):
+    from hktwin.model.camera import VIEW_NAMES
+
+    views = session.views
+    assert views.names()[: len(VIEW_NAMES)] == list(VIEW_NAMES)
+    pose = session.twin.camera.moved(distance=321.0)
+    views.save("my corner", pose)
+    session.go_to("harbour")
+    assert session.twin.camera != pose
+    session.go_to("my corner")
+    assert session.twin.camera == pose
+    with pytest.raises(KeyError, match="harbour"):
+        session.pose("nowhere")
+    views.remove("my corner")
+    assert session.tour is None  # room for the demo tour
+
+
+def test_feed_states_are_evented_and_kept(session):
+    from hktwin.feeds.poller import SourceState
+
+    made = []
+
+    class FakePoller:
+        def __init__(self, name, store, on_state):
+            self.name, self.on_state, self.stopped = name, on_state, False
+            made.append(self)
+
+        @property
+        def state(self):
+            return SourceState(self.name, "failing" if self.stopped else "live")
+
+        def start(self):
+            self.on_state(SourceState(self.name, "live", rows=3))
+
+        def stop(self, timeout_s=None):
+            self.stopped = True
+            self.on_state(SourceState(self.name, "idle"))
+
+    seen = []
+    session.feeds.state_changed.connect(seen.append)
+    try:
+        started = session.feeds.go_live(FakePoller)
+        assert started == session.feeds.sources() and started
+        assert [s.status for s in seen] == ["live"] * len(started)
+        assert session.feeds.state(started[0]).status == "live"
+        assert session.twin.clock.end is None  # following now
+        session.feeds.stop()
+        assert all(session.feeds.states[name].status == "idle" for name in started)
+        assert not session.feeds.live
+    finally:
+        session.feeds.state_changed.disconnect(seen.append)
