@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libfontconfig1 libdbus-1-3
   gdal-bin chromium poppler-utils   # viewshed peer benchmark; report PDF and browser test
+  fonts-noto-cjk   # demo-mode captions in Traditional Chinese (no tofu boxes)
 )
 
 missing=()
