@@ -105,8 +105,10 @@ def scenario_input(scenario: str | os.PathLike[str] | Scenario | ScenarioInput,
         scenario_path = Path(scenario)
         scenario = load_scenario(scenario_path)
     path = None if scenario_path is None else Path(scenario_path)
+    # The scenario's own name titles its report; the file name only when it has none.
+    named = scenario.name if scenario.name not in ("", "Untitled scenario") else None
     return ScenarioInput(scenario.site_set(), scenario.evaluation_area(), scenario.pack, path,
-                         _stem(path) if path is not None else (scenario.name or "scenario"))
+                         named or (_stem(path) if path is not None else "scenario"))
 
 
 def _stem(path: Path) -> str:
@@ -290,7 +292,7 @@ def evaluate_scenario(
         result.metrics["notes"].append(f"The scenario names pack '{spec.pack}'; it was "
                                        f"evaluated on {ref.path} as asked")
     ev = ScenarioEvaluation(result, spec, ref, estimate,
-                            title or f"Coverage: {spec.name}")
+                            title or spec.name)
     if target is not None:
         write_evaluation(ev, target, progress=sub_progress(report, 0.93, 1.0), cancel=cancel)
     report(1.0, "Coverage done" if target is None else "Report written")
