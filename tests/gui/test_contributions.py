@@ -32,3 +32,78 @@ def test_a_contributed_dock_and_menu_command_join_the_window(qtbot):
     win.undo_action.trigger()
     assert record.id not in win.session.planning.scenario
     win.close()
+
+
+PLUGIN = '''
+[plugin]
+name = "{name}"
+title = "Test plugin {name}"
+version = "0.1"
+api = "1.0"
+
+[[docks]]
+name = "panel"
+title = "{name} panel"
+widget = "{name}.ui:panel"
+area = "left"
+
+[[menus]]
+name = "hello"
+title = "Say hello"
+menu = "&Tools"
+command = "{name}.ui:hello"
+'''
+
+CODE = '''
+from PySide6.QtWidgets import QLabel
+
+RAN = []
+
+
+def panel(session, parent):
+    if {broken}:
+        raise RuntimeError("the dock is broken")
+    return QLabel("layers: %d" % len(session.twin.layers), parent)
+
+
+def hello(window):
+    RAN.append(window.session)
+'''
+
+
+def _plugin(tmp_path, name, broken):
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "hktwin-plugin.toml").write_text(PLUGIN.format(name=name))
+    (package / "ui.py").write_text(CODE.format(broken=broken))
+
+
+def test_plugin_docks_and_menus_come_from_the_registry_and_a_broken_one_is_left_out(
+        qtbot, tmp_path, monkeypatch):
+    import importlib
+
+    from hktwin.plugins.registry import Found, PluginRegistry, reset_registry
+    from hktwin.ui.main_window import MainWindow
+
+    _plugin(tmp_path, "good_plugin", False)
+    _plugin(tmp_path, "bad_plugin", True)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    previous = reset_registry(PluginRegistry(
+        [Found("good_plugin", "good_plugin"), Found("bad_plugin", "bad_plugin")],
+        enabled=lambda name: True))
+    try:
+        win = MainWindow()
+        qtbot.addWidget(win)
+        assert win.docks["good_plugin panel"].widget().text().startswith("layers:")
+        assert "bad_plugin panel" not in win.docks  # left out, the window carries on
+        from hktwin.plugins import registry
+
+        bad = registry().plugin("bad_plugin")
+        assert not bad.active and "the dock is broken" in (bad.error or "")
+        assert "&Tools" in [a.text() for a in win.menuBar().actions()]
+        win.actions["good_plugin:hello"].trigger()
+        assert importlib.import_module("good_plugin.ui").RAN == [win.session]
+        win.close()
+    finally:
+        reset_registry(previous)

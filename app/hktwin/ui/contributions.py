@@ -80,3 +80,29 @@ def clear_contributions() -> None:
     """Forget the added contributions (tests; a plugin being disabled)."""
     _menu_commands.clear()
     _docks.clear()
+
+
+# -- from the plugin registry ---------------------------------------------------------------------
+
+def plugin_contributions() -> tuple[list[DockContribution], list[MenuCommand]]:
+    """The active plugins' `[[docks]]` and `[[menus]]` as contributions (nothing imported yet).
+
+    Each callable goes through the registry's guard, so a plugin whose dock or command raises
+    is named, disabled and reported, and the window carries on (`PluginError` reaches the
+    window, which shows it in the status bar).
+    """
+    try:
+        from hktwin.plugins import contributions
+    except ImportError:  # an app without the plugin room
+        return [], []
+    docks = [DockContribution(
+        c.title or c.name,
+        lambda session, parent, c=c: c.call("widget", "dock", session, parent),
+        str(c.meta.get("area", "right")), c.meta.get("tabify_with"), plugin=c.plugin)
+        for c in contributions("docks")]
+    menus = [MenuCommand(
+        str(c.meta.get("menu", "&Plugins")), c.title or c.name,
+        lambda window, c=c: c.call("command", "menu command", window),
+        c.meta.get("shortcut"), name=c.id, plugin=c.plugin)
+        for c in contributions("menus")]
+    return docks, menus

@@ -42,6 +42,7 @@ from hktwin.ui.contributions import (
     MenuCommand,
     contributed_docks,
     contributed_menu_commands,
+    plugin_contributions,
 )
 from hktwin.ui.tasks import QtLauncher
 
@@ -239,7 +240,8 @@ class MainWindow(QMainWindow):
         self.autosave_timer.start()
 
         self._build_status_bar()
-        for dock in (*BUILTIN_DOCKS, *contributed_docks()):
+        plugin_docks, plugin_menus = plugin_contributions()
+        for dock in (*BUILTIN_DOCKS, *contributed_docks(), *plugin_docks):
             self.add_dock(dock)
         self.history_dock = self.docks["History"]
         self.planning_dock = self.docks["Planning"]
@@ -249,7 +251,7 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Inspector"], self.history_dock], [420, 300],
                          Qt.Orientation.Vertical)
-        for command in (*builtin_menu_commands(), *contributed_menu_commands()):
+        for command in (*builtin_menu_commands(), *contributed_menu_commands(), *plugin_menus):
             self.add_menu_command(command)
         self.undo_action, self.redo_action = self.actions["undo"], self.actions["redo"]
         self.live_action = self.actions["live"]
@@ -261,11 +263,19 @@ class MainWindow(QMainWindow):
         self.canvas.events.draw.connect(self._on_frame, position="last")
 
     # -- building from contributions -----------------------------------------------------------
-    def add_dock(self, contribution: DockContribution) -> QDockWidget:
-        """Add a dock widget from a contribution (`widget(session, parent)`)."""
+    def add_dock(self, contribution: DockContribution) -> QDockWidget | None:
+        """Add a dock widget from a contribution (`widget(session, parent)`); a plugin's dock
+        that fails to build is left out (the plugin is disabled and named)."""
         dock = QDockWidget(contribution.title, self)
         dock.setObjectName(f"dock{contribution.title}")
-        widget = contribution.widget(self.session, dock)
+        try:
+            widget = contribution.widget(self.session, dock)
+        except HKTwinError as exc:
+            if not contribution.plugin:
+                raise
+            dock.deleteLater()
+            self._show_status(str(exc))
+            return None
         dock.setWidget(widget)
         self.addDockWidget(_AREAS.get(contribution.area, _AREAS["right"]), dock)
         partner = self.docks.get(contribution.tabify_with or "")
@@ -288,12 +298,20 @@ class MainWindow(QMainWindow):
         if command.shortcut:
             action.setShortcut(_key(command.shortcut))
         action.setCheckable(command.checkable)
-        action.triggered.connect(lambda _=False, c=command: c.run(self))
+        action.triggered.connect(lambda _=False, c=command: self._run(c))
         menu.addAction(action)
         self.addAction(action)  # shortcuts work while the canvas has focus too
         if command.name:
             self.actions[command.name] = action
         return action
+
+    def _run(self, command: MenuCommand) -> None:
+        try:
+            command.run(self)
+        except HKTwinError as exc:  # a plugin's command failed: it is named and disabled
+            if not command.plugin:
+                raise
+            self._show_status(str(exc))
 
     def _menu(self, title: str) -> QMenu:
         """A new menu: in the order commands arrive, contributed ones before Help."""
