@@ -35,3 +35,5 @@ def real_data() -> Path:
 def pytest_configure(config):
     # Mesa and Qt write shader caches; keep them out of the user's home during tests.
     os.environ.setdefault("XDG_CACHE_HOME", str(Path(config.rootpath) / ".cache"))
+    # Reports print their PDF with headless Chromium (~2 s each): only the tests that ask.
+    os.environ.setdefault("HKTWIN_REPORT_PDF", "0")
