@@ -33,10 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_plugin_failure(plugin) -> None:
+    """One line per failed plugin (the run goes on without it; `hktwin plugins list
+    --traceback` shows why)."""
+    print(f"hktwin: plugin '{plugin.name}' failed ({plugin.stage}) and is disabled: "
+          f"{plugin.error}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        from hktwin.plugins import on_failure
+
+        on_failure(_report_plugin_failure)
+        args = parser.parse_args(argv)
         if args.command in COMMANDS:
             return importlib.import_module(COMMANDS[args.command]).run(args)
         if getattr(args, "plugin_command", None):

@@ -56,12 +56,14 @@ def load_city(
     cache: Path | bool | None = True,
     terrain_max_vertices: int | None = None,
     lod: bool | None = None,
+    plugin_layers: bool = True,
 ) -> LoadedCity:
     """Read a pack (the demo city when None) and build its layers: terrain, sea, lines, buildings.
 
     `cache` is a folder, True for the user cache folder, or False/None to mesh without caching.
     `lod` forces level of detail on or off; None (the default) decides by size, and the
-    environment variable HKTWIN_LOD=on|off overrides that.
+    environment variable HKTWIN_LOD=on|off overrides that. `plugin_layers` adds the layers the
+    active plugins' layer factories build for this city (after the built-in ones).
     """
     cache_path = default_cache_dir() if cache is True else (cache or None)
     max_vertices = terrain_max_vertices or TERRAIN_MAX_VERTICES
@@ -101,6 +103,11 @@ def load_city(
         )
         layers.append(BuildingsLayer("Buildings", buildings=city.buildings, tiles=tiles,
                                      lod=lod_buildings))
+    if plugin_layers:
+        from hktwin.plugins import city_layers
+
+        progress(0.98, "Plugin layers")
+        layers.extend(city_layers(city))  # a failing plugin is disabled and reported, not fatal
     progress(1.0, "City ready")
     return LoadedCity(city, layers, from_cache)
 

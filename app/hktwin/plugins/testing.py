@@ -42,13 +42,9 @@ def hktwin_plugins(tmp_path_factory: pytest.TempPathFactory,
 def _load_twin(pack: str | Path | None, plugin_layers: bool) -> Any:
     loading = importlib.import_module("hktwin.model.loading")
     twin_mod = importlib.import_module("hktwin.model.twin")
-    plugins = importlib.import_module("hktwin.plugins")
-    loaded = loading.load_city(pack, cache=False)
+    loaded = loading.load_city(pack, plugin_layers=plugin_layers)
     twin = twin_mod.Twin(city=loaded.city)
-    layers = list(loaded.layers)
-    if plugin_layers and not any(getattr(layer, "plugin", None) for layer in layers):
-        layers += plugins.city_layers(loaded.city)
-    twin.layers.extend(layers)
+    twin.layers.extend(loaded.layers)
     return twin
 
 

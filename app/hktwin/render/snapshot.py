@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +54,15 @@ def render_city(
     size: tuple[int, int] = DEFAULT_SIZE,
     progress: Progress = no_progress,
     cache: Path | bool | None = True,
+    show: Sequence[str] = (),
+    hide: Sequence[str] = (),
+    when: datetime | None = None,
 ) -> Snapshot:
-    """Load a pack and draw it from a named view; the same scene the window shows."""
+    """Load a pack and draw it from a named view; the same scene the window shows.
+
+    `show` / `hide` name layers to turn on or off (a plugin's hidden layer, say); `when` sets
+    the twin's clock (the time live and time-dependent layers such as shadows show).
+    """
     from hktwin.model.loading import load_city
     from hktwin.model.twin import Twin
 
@@ -63,7 +72,10 @@ def render_city(
     loaded = load_city(pack, progress=sub_progress(progress, 0.0, 0.85), cache=cache)
     twin = Twin(city=loaded.city)
     twin.go_to(view)
+    if when is not None:
+        twin.clock.seek(when)
     twin.layers.extend(loaded.layers)
+    set_visibility(twin.layers, show, hide)
     progress(0.9, "Rendering")
     canvas = CityCanvas(twin, size=size, show=False)
     if loaded.city.approximate:
@@ -73,6 +85,19 @@ def render_city(
     frame_ms = (time.perf_counter() - start) * 1000.0
     progress(1.0, "Rendered")
     return Snapshot(image=image, canvas=canvas, frame_ms=frame_ms)
+
+
+def set_visibility(layers, show: Sequence[str], hide: Sequence[str]) -> None:
+    """Turn the named layers on or off; an unknown name is refused with the known ones."""
+    from hktwin.core.errors import DataError
+
+    for names, visible in ((show, True), (hide, False)):
+        for name in names:
+            layer = layers.get(name)
+            if layer is None:
+                raise DataError(None, f"no layer called '{name}'",
+                                f"choose one of: {', '.join(layers.names())}", field="--show")
+            layer.visible = visible
 
 
 def approximate_notice(city_name: str) -> str:

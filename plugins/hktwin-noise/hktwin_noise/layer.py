@@ -156,7 +156,7 @@ def build_noise_layer(links: dict[str, np.ndarray], limits: dict[str, float],
         name, link_ids=links["id"], link_a=a, link_b=b, road_type=links["road_type"],
         flow=flow, heavy_pct=heavy, flow_counted=np.zeros(len(a), bool), limit_kmh=limit,
         speed_kmh=limit.copy(), live_speed=np.zeros(len(a), bool),
-        cell_xy=cells - np.asarray(origin, float), cell_z=np.maximum(z, 0.0) + 1.0,
+        cell_xy=cells - np.asarray(origin, float), cell_z=np.maximum(z, 0.0) + 3.0,
         pair_cell=pair_cell.astype(np.int64), pair_link=link_idx.astype(np.int64),
         pair_correction=crtn.distance_correction(dist - 3.5),
     )

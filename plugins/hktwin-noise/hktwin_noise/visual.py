@@ -44,7 +44,8 @@ class NoiseAdapter(hp.VisualAdapter):
         self._faces = faces
         self.mesh = scene.visuals.Mesh(vertices=self._verts, faces=self._faces,
                                        vertex_colors=self._colors(), parent=self.node)
-        self.mesh.set_gl_state("translucent", depth_test=True, cull_face=False)
+        self.mesh.set_gl_state("translucent", depth_test=True, cull_face=False,
+                               polygon_offset_fill=True, polygon_offset=(-2.0, -2.0))
         layer.events.cell_l10.connect(self._recolor)
         layer.events.opacity.connect(self._recolor)
         self._traffic = None
