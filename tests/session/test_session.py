@@ -273,3 +273,24 @@ def test_feed_states_are_evented_and_kept(session):
         assert not session.feeds.live
     finally:
         session.feeds.state_changed.disconnect(seen.append)
+
+
+def test_the_session_has_room_for_the_demo_tour(session, tmp_path):
+    from hktwin.core.paths import resources_dir
+
+    sample = resources_dir() / "tours" / "hong-kong.toml"
+    if not sample.exists():
+        pytest.skip("the sample tour resources/tours/hong-kong.toml is not there")
+    seen = []
+    session.tour_changed.connect(seen.append)
+    try:
+        tour = session.load_tour(sample)
+        assert session.tour is tour and seen == [tour] and tour.steps
+        bad = tmp_path / "bad.toml"
+        bad.write_text("[tour\n")
+        with pytest.raises(DataError):
+            session.load_tour(bad)
+        assert session.tour is tour  # a refused file leaves the loaded tour
+    finally:
+        session.tour_changed.disconnect(seen.append)
+        session.set_tour(None)

@@ -43,6 +43,7 @@ class Session:
     city_opened = Signal(object)  # LoadedCity: its city layers are in the twin
     live_added = Signal(object)  # LoadedCity: its live layers and the sites joined
     load_failed = Signal(str)  # the pack was refused; whatever was open stays open
+    tour_changed = Signal(object)  # the Tour now loaded (or None)
 
     def __init__(self, twin: Twin | None = None, *, launcher: Launcher | None = None,
                  initial_view: str = "harbour") -> None:
@@ -52,8 +53,8 @@ class Session:
         self.feeds = FeedService(self.twin.clock)
         self.views = Views()
         self.initial_view = initial_view
-        #: The demo tour player's model, when one is loaded (`hktwin.session` gives it a home;
-        #: the tour decides what it is).
+        #: The demo tour (`model.tour.Tour`) when one is loaded; the tour player (window or
+        #: `hktwin demo`) plays it over this session.
         self.tour: Any = None
         self._pending_live: LoadedCity | None = None
         self._recovery_checked = False
@@ -178,6 +179,18 @@ class Session:
                 "height_m": record.height_m, "base_m": record.ground_m,
                 "easting": record.x, "northing": record.y, "id": record.id}
         self.twin.selection = Selection("site", self.planning.sites_layer.name, record.id, info)
+
+    # -- the demo tour -------------------------------------------------------------------------
+    def load_tour(self, path: Path) -> Any:
+        """Read and validate a tour file (a bad one raises `DataError`, the old tour stays)."""
+        from hktwin.model.tour import load_tour
+
+        self.set_tour(load_tour(path))
+        return self.tour
+
+    def set_tour(self, tour: Any) -> None:
+        self.tour = tour
+        self.tour_changed.emit(tour)
 
     # -- views and display -------------------------------------------------------------------
     def pose(self, view: str) -> object:
