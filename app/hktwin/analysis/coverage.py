@@ -506,18 +506,19 @@ class CoverageResult:
 DEFAULT_MAX_MEMORY_GB = 16.0
 #: Bytes per grid cell held for the whole run: surface (ground, buildings), the five result
 #: rasters, the outdoor/land masks and the metrics' temporaries.
-BYTES_PER_CELL = 64
+BYTES_PER_CELL = 48
 #: Bytes per (cell, site in reach) of a tile in flight: received power and RSRP per site
 #: (float64 each) plus the per-site temporaries of the cells it hears.
-BYTES_PER_SITE_CELL = 48
+BYTES_PER_SITE_CELL = 24
 #: Bytes per DSM cell: the heights (float32) and the terrain and roof rasters it is built from.
 BYTES_PER_DSM_CELL = 16
 #: Fixed overhead of the process (interpreter, libraries, the open city is counted apart).
 BASE_BYTES = 300 * 2**20
 #: Seconds per (cell, site in reach) on one core (path loss, antenna gain, LoS lookup), per grid
-#: cell (surface, masks, metrics) and per DSM cell (building the surface model); measured with
-#: benchmarks/bench_estimate.py on a 2-core build machine and rounded up.
-SECONDS_PER_SITE_CELL = 1.2e-6
+#: cell (surface, masks, metrics) and per DSM cell (building the surface model); fitted with
+#: benchmarks/bench_estimate.py on a 2-core build machine (estimates came within 0.9-1.4x of
+#: the measured time and 1.1-1.4x of the peak memory, erring high).
+SECONDS_PER_SITE_CELL = 0.65e-6
 SECONDS_PER_CELL = 0.6e-6
 SECONDS_PER_DSM_CELL = 0.15e-6
 
@@ -584,8 +585,11 @@ def estimate_cost(settings: EvaluationSettings, cells: tuple[SmallCell, ...] | l
         if settings.los_mode == "city":
             r = float(reach_m.max())
             xmin, ymin, xmax, ymax = settings.bounds
-            box = (max(xmin - r, float(xs.min()) - 10), max(ymin - r, float(ys.min()) - 10),
-                   min(xmax + r, float(xs.max()) + 10), min(ymax + r, float(ys.max()) + 10))
+            # Every tile's window, and the sites in reach around them.
+            box = (min(xmin, max(xmin - r, float(xs.min()))),
+                   min(ymin, max(ymin - r, float(ys.min()))),
+                   max(xmax, min(xmax + r, float(xs.max()))),
+                   max(ymax, min(ymax + r, float(ys.max()))))
             res = dsm_resolution(settings.los_res, box)
             dsm_cells = int((box[2] - box[0]) * (box[3] - box[1]) / res**2)
     in_flight = min(workers, len(tiles)) if local else 1
@@ -750,6 +754,12 @@ def _assemble(grid: Grid, results: list[TileResult], surface: Surface,
 
 Runner = Callable[[Callable[[int], TileTask], int, Progress, "threading.Event | None",
                    "DSM | None"], list[TileResult]]
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse an unknown scheduler, or a tcp:// address that is not a Dask scheduler, before
+    any work starts (`SettingsError` saying what answered)."""
+    _runner(scheduler)
 
 
 def _runner(scheduler: str | None) -> Runner:

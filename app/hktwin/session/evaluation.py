@@ -267,11 +267,18 @@ def evaluate_scenario(
 
     Raises `DataError`/`SettingsError`/`BudgetError`/`Cancelled` (all `HKTwinError`: one line).
     """
-    from hktwin.analysis.coverage import EvaluationSettings, check_budget, estimate_cost, evaluate
+    from hktwin.analysis.coverage import (
+        EvaluationSettings,
+        check_budget,
+        check_scheduler,
+        estimate_cost,
+        evaluate,
+    )
     from hktwin.geo.pack import open_pack
 
     report = progress or no_progress
     target = None if out_dir is None else check_output_dir(out_dir)
+    check_scheduler(scheduler)
     spec = scenario_input(scenario, scenario_path)
     pack_dir = Path(pack) if pack is not None else resolve_pack(spec.pack, spec.path)
     ref = pack_ref(pack_dir)
@@ -400,11 +407,12 @@ def compare_scenarios(
     `pack`), compare, and (given `out_dir`) write DIR/a, DIR/b, comparison.json and report.html
     as one set."""
     from hktwin.analysis.compare import compare
-    from hktwin.analysis.coverage import EvaluationSettings
+    from hktwin.analysis.coverage import EvaluationSettings, check_scheduler
     from hktwin.geo.pack import open_pack
 
     report = progress or no_progress
     target = None if out_dir is None else check_output_dir(out_dir, subfolders=("a", "b"))
+    check_scheduler(scheduler)
     spec_a, spec_b = scenario_input(a), scenario_input(b)
     pack_dir = Path(pack) if pack is not None else resolve_pack(spec_a.pack, spec_a.path)
     if city is None:
