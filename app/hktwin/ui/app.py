@@ -45,5 +45,30 @@ def run_gui(pack: Path | None = None, view: str = "harbour") -> int:
     app.setOrganizationName("hktwin")
     window = MainWindow(initial_view=view)
     window.load_pack(pack)  # the worker starts reading while the window is being shown
+    prefs = decorate_window(window)
     window.show()
+    _show_welcome_later(window, prefs)
     return app.exec()
+
+
+def decorate_window(window, prefs=None):
+    """The installed app's extras around the window: settings (layout, recent files), the Help
+    menu. Returns the settings in use. Not done in MainWindow itself so that tests building a
+    window never read or write the user's settings."""
+    from hktwin.core import settings as settings_mod
+    from hktwin.ui.help import install_help_menu
+    from hktwin.ui.window_settings import attach_settings
+
+    prefs = settings_mod.load() if prefs is None else prefs
+    attach_settings(window, prefs)
+    install_help_menu(window, prefs)
+    return prefs
+
+
+def _show_welcome_later(window, prefs) -> None:
+    from PySide6.QtCore import QTimer
+
+    from hktwin.ui.welcome import maybe_show_welcome
+
+    # after the first events, so the window (and its first frame) come first
+    QTimer.singleShot(300, lambda: maybe_show_welcome(window, prefs))
