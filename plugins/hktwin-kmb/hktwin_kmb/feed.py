@@ -32,7 +32,8 @@ def parse(data: bytes) -> list:
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise hp.FeedFormatError(NAME, f"not JSON ({exc})", data[:200].decode("utf-8", "replace"))
+        raise hp.FeedFormatError(NAME, f"not JSON ({exc})",
+                                 data[:200].decode("utf-8", "replace")) from None
     if not isinstance(doc, dict) or doc.get("type") != "RouteETA" or not isinstance(
             doc.get("data"), list):
         raise hp.FeedFormatError(NAME, "not a KMB RouteETA document (type, data)", str(doc)[:200])
