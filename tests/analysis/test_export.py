@@ -88,13 +88,18 @@ def test_report_embeds_the_picture_and_the_metrics_table(result, tmp_path):
 
     text = write_report(tmp_path / "report.html", result, title="Central <A&B>").read_text()
     assert text.startswith("<!DOCTYPE html>")
-    assert "Central &lt;A&amp;B&gt;" in text
-    match = re.search(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert "<h1>Central &lt;A&amp;B&gt;</h1>" in text
+    match = re.search(r'<image href="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
     assert match
     image = Image.open(io.BytesIO(base64.b64decode(match.group(1))))
-    assert image.format == "PNG" and max(image.size) >= 480
-    assert '<table class="metrics">' in text and "Outdoor area covered" in text
-    assert text.count("<svg") >= 3  # legend, served-area bars, histogram
+    assert image.format == "PNG" and image.size[0] >= 1200
+    assert '<table class="metrics">' in text and "Outdoor land covered" in text
+    assert f"{result.metrics['coverage_share']:.1%}" in text  # shares as the CLI prints them
+    assert text.count("<svg") >= 3  # map (with its legend), served-area bars, histogram
+    assert "scale bar" in text and "north arrow" in text and "(dBm)" in text
+    assert ">West<" in text  # the site's label on the map
+    assert "viewing cells" not in text.lower()
+    assert not (tmp_path / "report.pdf").exists()  # HKTWIN_REPORT_PDF=0 in the tests
     assert '<table class="anchors">' in text and "Mural" in text
     assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")  # self-contained
 

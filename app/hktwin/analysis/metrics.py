@@ -75,7 +75,10 @@ def latency_ms(sinr_db: np.ndarray, band: np.ndarray) -> np.ndarray:
 
 def compute_metrics(result: CoverageResult, city: CityModel | None = None,
                     population: VectorTable | PopulationRaster | None = None) -> dict:
-    """The metrics of a coverage result as a JSON-ready dict."""
+    """The metrics of a coverage result as a JSON-ready dict.
+
+    Also sets `result.roads`: the city's road geometries meeting the area (None without), which
+    the report's basemap draws."""
     s = result.settings
     cell_km2 = result.resolution_m**2 / 1e6
     land = result.land
@@ -113,6 +116,8 @@ def compute_metrics(result: CoverageResult, city: CityModel | None = None,
         notes.append(out["population"]["note"])
     roads = None if city is None else city.vectors.get("roads")
     out["worst_spots"] = worst_spots(result, roads=roads)
+    # The report's basemap draws the roads; the result keeps the few that meet its area.
+    result.roads = road_lines(city, result.bounds)
     out["beyond_reach_km2"] = round(int((land & ~np.isfinite(result.rsrp_dbm)).sum())
                                     * cell_km2, 4)
     out["los_source"] = _los_source(result, city)
