@@ -49,4 +49,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+# The example plugins, each its own package found through its `hktwin.plugins` entry point.
+plugin_args=()
+for plugin in plugins/*/; do [ -f "$plugin/pyproject.toml" ] && plugin_args+=(-e "$plugin"); done
+if [ ${#plugin_args[@]} -gt 0 ]; then .venv/bin/python -m pip install -q "${plugin_args[@]}"; fi
 echo "HK Twin environment ready in .venv"
