@@ -239,6 +239,26 @@ def test_named_views_include_the_orbit_views_and_saved_poses(session):
     assert session.tour is None  # room for the demo tour
 
 
+def test_street_views_stand_on_the_ground_and_set_the_street_eye(session):
+    from hktwin.model.camera import StreetPose
+
+    street = session.views.street_names()
+    assert street and not set(street) & set(session.views.orbit_names())
+    camera = session.twin.camera
+    name = street[0]
+    session.go_to(name)
+    eye = session.twin.street
+    assert isinstance(eye, StreetPose) and session.twin.camera == camera
+    ground = float(session.twin.city.terrain.height_at(eye.x, eye.y))
+    assert eye.ground == pytest.approx(max(ground, 0.0))
+    own = eye.moved(heading=10.0)
+    session.views.save("my street", own)
+    session.go_to("my street")
+    assert session.twin.street.heading == 10.0
+    session.views.remove("my street")
+    session.twin.street = None
+
+
 def test_feed_states_are_evented_and_kept(session):
     from hktwin.feeds.poller import SourceState
 

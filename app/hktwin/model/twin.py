@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from psygnal import evented
 
@@ -12,6 +12,9 @@ from hktwin.geo.city import CityModel
 from hktwin.model.camera import HOME_VIEW, CameraPose, named_views
 from hktwin.model.clock import Clock, now_hkt
 from hktwin.model.layers import LayerList
+
+if TYPE_CHECKING:
+    from hktwin.model.camera import StreetPose
 
 SelectionKind = Literal["building", "live", "site"]
 
@@ -47,7 +50,8 @@ class Twin:
 
     `origin` is subtracted from EPSG:2326 coordinates to give scene coordinates; it is the
     city's origin once one is loaded. `selection` is the picked feature, if any; `clock`
-    is the time every live layer shows.
+    is the time every live layer shows. `street` is the pedestrian's eye of the street-level
+    (AR) view when one is open: model state like `camera`, so a view shows it and sets it.
     """
 
     layers: LayerList = field(default_factory=LayerList)
@@ -55,6 +59,7 @@ class Twin:
     city: CityModel | None = None
     selection: Selection | None = None
     clock: Clock = field(default_factory=lambda: Clock(time=now_hkt()))
+    street: StreetPose | None = None
 
     @property
     def origin(self) -> tuple[float, float]:

@@ -194,12 +194,28 @@ class Session:
 
     # -- views and display -------------------------------------------------------------------
     def pose(self, view: str) -> object:
-        """The pose of a named view (KeyError naming the views there are)."""
-        return self.views[view]
+        """The pose of a named view (KeyError naming the views there are); a street pose
+        stands on the open city's ground."""
+        from hktwin.model.camera import StreetPose
+
+        pose = self.views[view]
+        if isinstance(pose, StreetPose) and self.twin.city is not None:
+            import math
+
+            ground = float(self.twin.city.terrain.height_at(pose.x, pose.y))
+            pose = pose.moved(ground=max(ground, 0.0) if math.isfinite(ground) else 0.0)
+        return pose
 
     def go_to(self, view: str) -> None:
-        """Jump to a named view (the window animates the same change)."""
-        self.twin.camera = self.views[view]
+        """Jump to a named view: an orbit view moves the overview camera (the window animates
+        the same change), a street view becomes the street-level eye (`twin.street`)."""
+        from hktwin.model.camera import StreetPose
+
+        pose = self.pose(view)
+        if isinstance(pose, StreetPose):
+            self.twin.street = pose
+        else:
+            self.twin.camera = pose
 
     def color_traffic_by(self, by: str) -> None:
         """Colour every traffic layer by "speed" or TD's "saturation" level."""

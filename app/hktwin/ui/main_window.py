@@ -426,7 +426,12 @@ class MainWindow(QMainWindow):
         self.twin.camera = move(self.twin.camera)
 
     def fly_to(self, view: str) -> None:
-        self.flight.fly_to(self.session.pose(view))
+        """Fly the overview to an orbit view; a street view becomes the street-level eye."""
+        pose = self.session.pose(view)
+        if isinstance(pose, CameraPose):
+            self.flight.fly_to(pose)
+        else:
+            self.session.go_to(view)
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
