@@ -60,7 +60,7 @@ def test_no_height_at_all_gets_the_default_and_a_warning_that_counts(island_pack
     report, b = _import(island_pack, gdf, tmp_path)
     np.testing.assert_allclose(b.height, [35.0, 10.0, 10.0, 10.0])
     (warning,) = report.warnings
-    assert "3 of 4 buildings have no height" in warning
+    assert "3 of 4 buildings have no usable height" in warning
     assert "footprints.gpkg" in warning and "--height-field" in warning
 
 

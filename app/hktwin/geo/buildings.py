@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from hktwin.core.errors import DataError
+from hktwin.core.limits import BUILDING_HEIGHT_M, TERRAIN_M
 from hktwin.geo.vector import read_vector
 
 
@@ -57,6 +58,24 @@ class Buildings:
 REQUIRED = ("building_id", "base", "height")
 
 
+def _check_values(path: str | Path, table) -> None:
+    """Refuse a pack whose buildings cannot be real: heights not in (0, 1000] m, bases outside
+    the terrain limits (an importer never writes them; a crafted or damaged file does)."""
+    for column, (lo, hi), strict_low in (("height", BUILDING_HEIGHT_M, True),
+                                         ("base", TERRAIN_M, False)):
+        values = np.asarray(table[column], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(values) | (values > hi) | \
+                ((values <= lo) if strict_low else (values < lo))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            ident = table["building_id"][i]
+            raise DataError(path, f"building {ident} has a {column} of {values[i]:g} m, outside "
+                            f"{lo:g}..{hi:g} m ({int(bad.sum())} such buildings)",
+                            "import the buildings again with `hktwin data import`",
+                            field=column)
+
+
 def read_buildings(path: str | Path) -> Buildings:
     """Read a buildings layer in the data-pack schema (`building_id`, `base`, `height`, ...)."""
     import shapely
@@ -71,6 +90,7 @@ def read_buildings(path: str | Path) -> Buildings:
         if not np.issubdtype(np.asarray(table[column]).dtype, np.number):
             raise DataError(path, f"column '{column}' is not numeric", "store heights in metres",
                             field=column)
+    _check_values(path, table)
     table = table.take(np.argsort(table["building_id"], kind="stable"))
     footprints = shapely.orient_polygons(table.geometry, exterior_cw=False)
     centroids = shapely.centroid(footprints)

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from hktwin.core.errors import DataError
+from hktwin.core.limits import SENTINEL_ABS
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,7 +73,8 @@ class Terrain:
 def read_terrain(path: str | Path) -> Terrain:
     """Read a single-band north-up GeoTIFF in EPSG:2326 into memory.
 
-    Nodata cells become NaN. Every way the file can be unusable raises `DataError` naming it.
+    Nodata cells become NaN, and so do infinite and +-3.4e38-like values (nodata in disguise).
+    Every way the file can be unusable raises `DataError` naming it.
     """
     import rasterio
     from rasterio.errors import RasterioError
@@ -104,6 +106,10 @@ def read_terrain(path: str | Path) -> Terrain:
                 heights = src.read(1, out_dtype=np.float32)
             if src.nodata is not None and not np.isnan(src.nodata):
                 heights[heights == np.float32(src.nodata)] = np.nan
+            # Infinities and float-max sentinels are nodata whatever the file declares: one of
+            # them in the ground gives a median RSRP of -882 dBm.
+            with np.errstate(invalid="ignore"):
+                heights[~(np.abs(heights) < SENTINEL_ABS)] = np.nan
     except RasterioError as exc:
         raise DataError(path, f"cannot read the raster ({exc})",
                         "replace the file with an intact GeoTIFF") from exc

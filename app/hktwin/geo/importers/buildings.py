@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hktwin.core.errors import DataError
+from hktwin.core.limits import BUILDING_HEIGHT_M
 from hktwin.core.progress import Progress, no_progress
 from hktwin.geo.importers.common import (
     ImportOptions,
@@ -112,13 +113,14 @@ def _normalise(table: SourceTable, options: ImportOptions, terrain: TerrainSourc
     path, n = table.path, len(table)
     stats["features"] += n
     warnings.extend(table.notes)
-    height, height_from = _heights(table, options)
+    height, height_from = _heights(table, options, warnings)
     missing = height_from == 0
     if missing.any():
         height[missing] = options.default_height
         height_from[missing] = 5
-        warnings.append(f"{path} [height]: {int(missing.sum())} of {n} buildings have no height "
-                        "(no TopHeight/BaseHeight, storey count or height field); they stand "
+        warnings.append(f"{path} [height]: {int(missing.sum())} of {n} buildings have no usable "
+                        "height (no TopHeight/BaseHeight, storey count or height field, or only "
+                        "values that cannot be real); they stand "
                         f"{options.default_height:g} m tall. Fix: name the field holding "
                         "heights with --height-field")
     geometry, row, repaired, lost = _polygons(table.geometry)
@@ -150,14 +152,31 @@ def _normalise(table: SourceTable, options: ImportOptions, terrain: TerrainSourc
 # --- heights --------------------------------------------------------------------------------
 
 
-def _heights(table: SourceTable, options: ImportOptions) -> tuple[np.ndarray, np.ndarray]:
-    """Height above the base (m) and where it came from (index into HEIGHT_FROM; 0 = none)."""
+def _heights(table: SourceTable, options: ImportOptions,
+             warnings: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Height above the base (m) and where it came from (index into HEIGHT_FROM; 0 = none).
+
+    A negative height or one beyond `BUILDING_HEIGHT_M` (1000 m) cannot be real: it is not
+    used (the next source of heights, or the default, serves) and a warning names the file,
+    the field, how many, and an example value with its feature id."""
     n = len(table)
     height = np.full(n, np.nan)
     origin = np.zeros(n, np.int8)
+    notes = warnings if warnings is not None else []
 
-    def take(values: np.ndarray, code: int) -> None:
-        ok = (origin == 0) & np.isfinite(values) & (values > 0)
+    def take(values: np.ndarray, code: int, field: str = "") -> None:
+        free = (origin == 0) & np.isfinite(values)
+        negative = free & (values < 0)
+        tall = free & (values > BUILDING_HEIGHT_M[1])
+        for bad, what in ((negative, "a negative height"),
+                          (tall, f"a height taller than {BUILDING_HEIGHT_M[1]:g} m")):
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                notes.append(f"{table.path} [{field or HEIGHT_FROM[code]}]: {int(bad.sum())} "
+                             f"building(s) have {what} (e.g. {values[i]:g} m, feature id "
+                             f"{table.fids[i]}), which cannot be real; it was not used. Fix: "
+                             "correct the value in the source")
+        ok = free & (values > 0) & ~tall
         height[ok] = values[ok]
         origin[ok] = code
 
@@ -168,16 +187,16 @@ def _heights(table: SourceTable, options: ImportOptions) -> tuple[np.ndarray, np
             raise DataError(table.path, f"no field named '{options.height_field}' (fields: "
                             f"{fields})", "name one of the file's fields with --height-field",
                             field=options.height_field)
-        take(numeric(table, column), 1)
+        take(numeric(table, column), 1, column)
     top, base = table.find(*TOP_FIELDS), table.find(*BASE_FIELDS)
     if top and base:
-        take(numeric(table, top) - numeric(table, base), 2)
+        take(numeric(table, top) - numeric(table, base), 2, f"{top}-{base}")
     storeys = table.find(*STOREY_FIELDS)
     if storeys:
-        take(numeric(table, storeys) * options.storey_height, 3)
+        take(numeric(table, storeys) * options.storey_height, 3, storeys)
     plain = table.find(*HEIGHT_FIELDS)
     if plain:
-        take(numeric(table, plain), 4)
+        take(numeric(table, plain), 4, plain)
     return height, origin
 
 

@@ -21,12 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from hktwin.core.errors import DataError
+from hktwin.core.limits import TERRAIN_M, is_sentinel, outside
 from hktwin.core.progress import Progress, no_progress
 from hktwin.geo.crs import HK1980
 from hktwin.geo.importers.ascii_grid import AsciiGridReader
 from hktwin.geo.importers.common import (
     ImportOptions,
     LayerResult,
+    check_geographic_range,
     check_in_hong_kong,
     is_hk1980,
     no_crs_error,
@@ -61,7 +63,8 @@ def import_rasters(sources: list[Source], out_path: Path, name: str, kind: str,
             grid = _destination_grid(opened)
             readers = [_reader(o, grid, stack) for o in opened]
             stats = _write_staging(staging, grid, readers, options,
-                                   lambda f, m: progress(0.8 * f, m))
+                                   lambda f, m: progress(0.8 * f, m),
+                                   TERRAIN_M if kind == "terrain" else None)
         progress(0.8, "Building overviews")
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
             with rasterio.open(staging, "r+") as ds:
@@ -85,7 +88,11 @@ def import_rasters(sources: list[Source], out_path: Path, name: str, kind: str,
                         field="nodata")
     progress(1.0, f"{name}: {grid.width} x {grid.height} cells")
     cells = grid.width * grid.height
-    return LayerResult(
+    notes = [f"{path} [height]: {count} cell(s) held {example:g} or another nodata value the "
+                "file does not declare (infinite, 3.4e38, -9999, ...); they are nodata now. Fix: "
+                "declare the nodata value (gdal_edit.py -a_nodata) to silence this"
+                for path, (count, example) in stats["masked"].items()]
+    return LayerResult(warnings=notes,
         name=name, kind=kind, path=out_path.name, sources=[s.path.name for s in sources],
         extent=grid.bounds, size=(grid.width, grid.height), resolution=grid.res,
         stats={"min": round(stats["min"], 3), "max": round(stats["max"], 3),
@@ -230,6 +237,7 @@ def _footprint(o: _Opened) -> tuple[tuple[float, float, float, float], float]:
     west, south, east, north = array_bounds(o.height, o.width, o.transform)
     if is_hk1980(o.crs) and _north_up_square(o.transform):
         return (west, south, east, north), float(o.transform.a)
+    check_geographic_range(o.source.path, o.crs, (west, south, east, north))
     with warnings.catch_warnings():  # rasterio's own use of Affine's `*` (rasterio <= 1.4)
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         t, _, _ = calculate_default_transform(o.crs, HK1980, o.width, o.height,
@@ -380,12 +388,31 @@ def _masked_read(ds, window, path: Path, row: int) -> np.ndarray:
 # --- the staging file -----------------------------------------------------------------------
 
 
+def _check_heights(part: np.ndarray, reader: _Reader, r0: int, limits: tuple[float, float],
+                   masked: dict) -> None:
+    """Mask nodata in disguise (inf, 3.4e38, -9999 undeclared) in place, counting it per file;
+    refuse a height outside `limits` naming the file, the cell and the value."""
+    fake = is_sentinel(part)
+    if fake.any():
+        count, example = masked.get(reader.path, (0, float(part[fake][0])))
+        masked[reader.path] = (count + int(fake.sum()), example)
+        part[fake] = np.nan
+    bad = outside(part, limits)
+    if bad.any():
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        value = float(part[row, col])
+        raise DataError(reader.path, f"a height of {value:g} m (at row {r0 - reader.row_off + row}"
+                        f", column {col}) is outside {limits[0]:g}..{limits[1]:g} m, impossible "
+                        "for Hong Kong's ground", "check the file's units (metres) and nodata "
+                        "value, or clip the raster to real heights", field="height")
+
+
 def _write_staging(path: Path, grid: _Grid, readers: list[_Reader], options: ImportOptions,
-                   progress: Progress) -> dict:
+                   progress: Progress, limits: tuple[float, float] | None = None) -> dict:
     import rasterio
     from rasterio.windows import Window
 
-    stats = {"valid": 0, "min": np.inf, "max": -np.inf}
+    stats: dict = {"valid": 0, "min": np.inf, "max": -np.inf, "masked": {}}
     path.unlink(missing_ok=True)
     with rasterio.open(path, "w", driver="GTiff", width=grid.width, height=grid.height, count=1,
                        dtype="float32", crs=HK1980, transform=grid.transform, nodata=np.nan,
@@ -400,6 +427,9 @@ def _write_staging(path: Path, grid: _Grid, readers: list[_Reader], options: Imp
                 if r0 >= r1:
                     continue
                 part = r.read(r0, r1)
+                if limits is not None:
+                    part = np.array(part, np.float32)  # a writable copy, never a reader's buffer
+                    _check_heights(part, r, r0, limits, stats["masked"])
                 target = band[r0 - b0: r1 - b0, r.col_off: r.col_off + r.width]
                 np.copyto(target, part[:, : target.shape[1]],
                           where=np.isnan(target) & ~np.isnan(part[:, : target.shape[1]]))
