@@ -314,3 +314,14 @@ def test_the_session_has_room_for_the_demo_tour(session, tmp_path):
     finally:
         session.tour_changed.disconnect(seen.append)
         session.set_tour(None)
+
+
+def test_a_session_over_a_twin_loaded_elsewhere_can_plan(loaded_session):
+    from hktwin.model.twin import Twin
+
+    twin = Twin(city=loaded_session.twin.city)
+    twin.layers.extend([la for la in loaded_session.twin.layers if la.name == "Terrain"])
+    other = Session(twin)
+    assert other.planning.sites_layer in twin.layers
+    other.planning.editor.place("cell", *SHORE)
+    assert len(other.planning.sites_layer.scenario.cells) == 1

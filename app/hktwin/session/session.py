@@ -60,6 +60,8 @@ class Session:
         self._recovery_checked = False
         self._watch_scenario(self.planning.scenario)
         self.planning.scenario_changed.connect(self._watch_scenario)
+        if self.twin.city is not None and self.planning.sites_layer not in self.twin.layers:
+            self.twin.layers.append(self.planning.sites_layer)  # a twin loaded elsewhere
 
     # -- opening a city ----------------------------------------------------------------------
     @property
