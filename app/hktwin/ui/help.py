@@ -4,7 +4,7 @@
 there; it reads the shortcuts from the window's own actions, so the list stays true when menus
 change. The user guide is the Markdown in docs/ (the user guide when there is one, else the
 README), rendered in a dialog with Qt's Markdown support, with a button that opens it in the
-browser; wheels and bundles carry the docs in hktwin/resources/docs.
+browser; wheels and bundles carry docs/ as hktwin/docs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from hktwin import __version__
 from hktwin.core import settings as settings_mod
-from hktwin.core.paths import resources_dir
 
 #: mouse gestures on the map (they have no QAction to read them from)
 MOUSE = [
@@ -85,7 +84,8 @@ class ShortcutsDialog(QDialog):
 def guide_path() -> Path | None:
     """The user guide's Markdown: the installed copy in resources/docs, else the source tree's."""
     source_root = Path(__file__).resolve().parents[3]
-    for folder in (resources_dir() / "docs", source_root / "docs", source_root):
+    installed = Path(__file__).resolve().parents[1] / "docs"  # wheel and bundle: hktwin/docs
+    for folder in (installed, source_root / "docs", source_root):
         for name in GUIDE_NAMES:
             if (folder / name).is_file():
                 return folder / name
