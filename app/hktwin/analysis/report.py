@@ -283,7 +283,7 @@ def _site_marks(frame: MapFrame, result: CoverageResult) -> list[str]:
                    f'stroke="#fff" stroke-width="1.5"><title>AR anchor '
                    f'{html.escape(a.name or a.id)}</title></path>')
         if label:
-            out.append(_halo_text(px + 10, py + 4, a.name or a.id, size=12))
+            out.append(_halo_text(px - 10, py + 18, a.name or a.id, size=12, anchor="end"))
     return out
 
 
@@ -322,27 +322,27 @@ def _ramp_legend(stops, label: str, width: int, y0: float, swatches: list[tuple[
     for i in range(n):
         v = lo + (hi - lo) * (i + 0.5) / n
         r, g, b = (int(c) for c in _ramp(np.array([v]), stops)[0])
-        body.append(f'<rect x="{bar_x + i * bar_w / n:.2f}" y="{y0 + 22}" '
+        body.append(f'<rect x="{bar_x + i * bar_w / n:.2f}" y="{y0 + 28}" '
                     f'width="{bar_w / n + 0.4:.2f}" height="14" fill="rgb({r},{g},{b})"/>')
-    body.append(f'<rect x="{bar_x}" y="{y0 + 22}" width="{bar_w:.1f}" height="14" fill="none" '
+    body.append(f'<rect x="{bar_x}" y="{y0 + 28}" width="{bar_w:.1f}" height="14" fill="none" '
                 f'stroke="#555"/>')
     for value, _ in stops:
         x = bar_x + (value - lo) / (hi - lo) * bar_w
-        body.append(f'<line x1="{x:.1f}" y1="{y0 + 36}" x2="{x:.1f}" y2="{y0 + 41}" '
-                    f'stroke="#555"/><text x="{x:.1f}" y="{y0 + 54}" font-size="12" '
+        body.append(f'<line x1="{x:.1f}" y1="{y0 + 42}" x2="{x:.1f}" y2="{y0 + 47}" '
+                    f'stroke="#555"/><text x="{x:.1f}" y="{y0 + 60}" font-size="12" '
                     f'text-anchor="middle">{value:g}</text>')
     text_x = bar_x + _text_width(label, 13) + 30  # marks are explained after the label
     for value, text in marks:
         x = bar_x + (value - lo) / (hi - lo) * bar_w
-        body.append(f'<path d="M{x:.1f},{y0 + 21} l-5,-7 h10 z" fill="#111"/>'
+        body.append(f'<path d="M{x:.1f},{y0 + 27} l-5,-7 h10 z" fill="#111"/>'
                     f'<path d="M{text_x:.1f},{y0 + 14} l-5,-7 h10 z" fill="#111"/>'
                     f'<text x="{text_x + 9:.1f}" y="{y0 + 14}" font-size="12">'
                     f"{html.escape(text)}</text>")
         text_x += 30 + _text_width(text)
     x = bar_x + bar_w + 40
     for fill, text in swatches:
-        body.append(f'<rect x="{x:.1f}" y="{y0 + 22}" width="22" height="14" fill="{fill}" '
-                    f'stroke="#555"/><text x="{x + 28:.1f}" y="{y0 + 34}" font-size="12">'
+        body.append(f'<rect x="{x:.1f}" y="{y0 + 28}" width="22" height="14" fill="{fill}" '
+                    f'stroke="#555"/><text x="{x + 28:.1f}" y="{y0 + 40}" font-size="12">'
                     f"{html.escape(text)}</text>")
         x += 44 + 7 * len(text)
     return body
@@ -356,7 +356,7 @@ _PATTERNS = ('<defs><pattern id="nosignal" width="7" height="7" patternUnits="us
 def map_svg(png: bytes, frame: MapFrame, result: CoverageResult, label: str, legend: list[str],
             caption: str) -> str:
     """One map figure: the raster, the site marks, scale bar, north arrow, legend below."""
-    legend_h = 72
+    legend_h = 76
     w, h = frame.width, frame.height
     body = [_PATTERNS,
             f'<image href="{data_uri(png)}" x="0" y="0" width="{w}" height="{h}" '
@@ -467,7 +467,7 @@ def served_area_svg(per_cell: list[dict], width: int = 900, limit: int = 30) -> 
 
 def legend_svg(stops, label: str, width: int = 420) -> str:
     """A stand-alone colour bar (kept for callers outside the report)."""
-    return _svg(width, 64, _ramp_legend(stops, label, width * 2, 0, []), label)
+    return _svg(width, 68, _ramp_legend(stops, label, width * 2, 0, []), label)
 
 
 # --- HTML ---------------------------------------------------------------------------------------
