@@ -103,8 +103,11 @@ def _qualname(cls: type) -> str:
 
 
 def layer_contribution(layer_type: type) -> Contribution | None:
-    """The `layers` contribution whose model is `layer_type` or its nearest base class."""
-    by_model = {c.spec.code["model"]: c for c in contributions("layers")}
+    """The `layers` contribution whose model is `layer_type` or its nearest base class (also
+    of a disabled plugin, whose code then refuses to run: its layers draw and pick nothing)."""
+    by_model: dict[str, Contribution] = {}
+    for c in registry().contributions("layers", inactive=True):
+        by_model.setdefault(c.spec.code["model"], c)
     for cls in layer_type.__mro__:
         hit = by_model.get(_qualname(cls))
         if hit is not None:
@@ -197,14 +200,20 @@ def feed_source(name: str) -> Any:
                               TypeError(f"{c.id} is not a FeedSource"))
     parse = source.parse
 
+    def parse_or_refuse(data: bytes) -> tuple[list | None, Exception | None]:
+        try:
+            return parse(data), None
+        except format_error as exc:  # a document not in the published format: not a bug
+            return None, exc
+
     def guarded_parse(data: bytes) -> list:
         try:
-            return registry().call(c.plugin, "poll", parse, data)
+            rows, refused = registry().call(c.plugin, "poll", parse_or_refuse, data)
         except PluginError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, format_error):  # a bad document, not a broken plugin
-                raise cause from None
             raise format_error(name, str(exc)) from exc
+        if refused is not None:
+            raise refused
+        return rows
 
     return replace(source, parse=guarded_parse)
 

@@ -238,16 +238,18 @@ class PluginRegistry:
             raise KeyError(f"no plugin called '{name}'; installed: "
                            f"{', '.join(self._plugins) or 'none'}") from None
 
-    def contributions(self, kind: str) -> list[Contribution]:
-        """The contributions of `kind` from every active plugin, in discovery order."""
+    def contributions(self, kind: str, inactive: bool = False) -> list[Contribution]:
+        """The contributions of `kind` from every active plugin (with `inactive`, from the
+        disabled and failed ones too: their code still refuses to load), in discovery order."""
         if kind not in KINDS:
             raise KeyError(f"unknown contribution kind '{kind}'; known: {', '.join(KINDS)}")
         return [Contribution(p.name, spec, self) for p in self._plugins.values()
-                if p.active and p.manifest for spec in p.manifest.of_kind(kind)]
+                if (p.active or inactive) and p.manifest for spec in p.manifest.of_kind(kind)]
 
     def contribution(self, kind: str, name: str) -> Contribution:
-        """One contribution by `name` or `plugin:name`."""
-        for c in self.contributions(kind):
+        """One contribution by `name` or `plugin:name`; an active plugin's first, else a
+        disabled one's (whose code then refuses to load, saying why)."""
+        for c in (*self.contributions(kind), *self.contributions(kind, inactive=True)):
             if name in (c.name, c.id):
                 return c
         known = ", ".join(c.name for c in self.contributions(kind)) or "none"

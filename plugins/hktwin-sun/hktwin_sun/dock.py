@@ -23,12 +23,12 @@ STEP_MIN = 10
 
 
 class SunDock(QWidget):
-    """Built by the window for the `docks` contribution: `SunDock(window)`; it drives the
-    shadow layer of `window.twin`."""
+    """Built by the window for the `docks` contribution: `SunDock(session, parent)`; it drives
+    the shadow layer of `session.twin`."""
 
-    def __init__(self, window, parent: QWidget | None = None) -> None:
+    def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.session = session
         self.setObjectName("sun-dock")
         self.date = QDateEdit(QDate.currentDate())
         self.date.setCalendarPopup(True)
@@ -56,7 +56,7 @@ class SunDock(QWidget):
         return start + timedelta(minutes=self.slider.value() * STEP_MIN)
 
     def layer(self):
-        twin = getattr(self.window_, "twin", None)
+        twin = getattr(self.session, "twin", None)
         return twin.layers.get(LAYER_NAME) if twin is not None else None
 
     def _show_position(self) -> None:
@@ -74,7 +74,7 @@ class SunDock(QWidget):
             layer.visible = True
 
     def _day_share(self) -> None:
-        twin = getattr(self.window_, "twin", None)
+        twin = getattr(self.session, "twin", None)
         if twin is None or twin.city is None or twin.city.buildings is None:
             self.share.setText("open a city with buildings first")
             return
