@@ -132,7 +132,7 @@ def test_an_import_error_disables_the_plugin_and_notifies_once(site, fresh):
     told = []
     reg.on_failure(told.append)
     first, second = (reg.contribution("analyses", n) for n in ("boom", "boom2"))
-    with pytest.raises(hp.PluginError, match="crashy.*import.*numpyy"):
+    with pytest.raises(hp.PluginError, match=r"crashy.*import.*numpyy"):
         first.load("run")
     with pytest.raises(hp.PluginError):
         second.load("run")
@@ -318,11 +318,11 @@ def test_a_crashing_analysis_leaves_the_twin_as_it_was(site, fresh):
     reg = fresh()
     twin = hp.Twin()
     twin.layers.append(hp.Layer("mine"))
-    with pytest.raises(hp.PluginError, match="badanalysis.*analysis"):
+    with pytest.raises(hp.PluginError, match=r"badanalysis.*analysis"):
         hp.run_analysis("wrong-result", twin)
     assert reg.plugin("badanalysis").stage == "analysis"
     assert twin.layers.names() == ["mine"]
-    with pytest.raises(hp.PluginError, match="disabled|not a|wrong"):
+    with pytest.raises(hp.PluginError, match=r"disabled|not a|wrong"):
         hp.run_analysis("explode", twin)  # already disabled: its code is not run
     assert twin.layers.names() == ["mine"]
 
