@@ -35,6 +35,75 @@ class CameraPose:
                 cz + self.distance * math.sin(el))
 
 
+EYE_HEIGHT_M = 1.6
+PITCH_RANGE = (-30.0, 60.0)
+DEFAULT_HFOV = 65.0
+
+
+@dataclass(frozen=True)
+class StreetPose:
+    """A pedestrian's eye: standing at (`x`, `y`) in EPSG:2326 on ground `ground` metres above
+    the datum, the eye `height` metres above that, looking along the compass `heading`
+    (degrees clockwise from north) and `pitch` degrees up (negative: down; clamped to
+    -30..+60, as a phone is held), through a horizontal field of view `hfov`.
+
+    The orbit `CameraPose` cannot look level or up (it looks *at* a point from above); this pose
+    is what the AR street view and street-level named views are made of.
+    """
+
+    x: float
+    y: float
+    heading: float = 0.0
+    pitch: float = 0.0
+    hfov: float = DEFAULT_HFOV
+    height: float = EYE_HEIGHT_M
+    ground: float = 0.0
+
+    def __post_init__(self) -> None:
+        lo, hi = PITCH_RANGE
+        object.__setattr__(self, "pitch", min(max(float(self.pitch), lo), hi))
+        object.__setattr__(self, "heading", float(self.heading) % 360.0)
+        object.__setattr__(self, "hfov", min(max(float(self.hfov), 10.0), 150.0))
+
+    def moved(self, **changes: float) -> StreetPose:
+        return replace(self, **changes)
+
+    def eye(self) -> tuple[float, float, float]:
+        """Where the eye is, in EPSG:2326 and metres above the datum."""
+        return (self.x, self.y, self.ground + self.height)
+
+    def forward(self) -> tuple[float, float, float]:
+        """Unit vector the eye looks along (east, north, up)."""
+        h, p = math.radians(self.heading), math.radians(self.pitch)
+        return (math.sin(h) * math.cos(p), math.cos(h) * math.cos(p), math.sin(p))
+
+    def vfov(self, aspect: float) -> float:
+        """Vertical field of view in degrees for a picture `aspect` = width / height wide."""
+        half = math.radians(self.hfov) / 2.0
+        return math.degrees(2.0 * math.atan(math.tan(half) / max(aspect, 1e-6)))
+
+    def walked(self, forward: float = 0.0, right: float = 0.0) -> StreetPose:
+        """Moved `forward` metres along the heading and `right` metres to its right, level."""
+        h = math.radians(self.heading)
+        return replace(self, x=self.x + forward * math.sin(h) + right * math.cos(h),
+                       y=self.y + forward * math.cos(h) - right * math.sin(h))
+
+    def turned(self, d_heading: float = 0.0, d_pitch: float = 0.0) -> StreetPose:
+        return replace(self, heading=self.heading + d_heading, pitch=self.pitch + d_pitch)
+
+
+def street_pose_at(x: float, y: float, heading: float = 0.0, pitch: float = 0.0,
+                   terrain=None, **kwargs: float) -> StreetPose:
+    """A street pose standing on the terrain at (x, y) (on the datum where there is none, or
+    at sea level where the terrain is below it)."""
+    ground = 0.0
+    if terrain is not None:
+        h = float(terrain.height_at(x, y))
+        if math.isfinite(h):
+            ground = max(h, 0.0)
+    return StreetPose(x, y, heading, pitch, ground=ground, **kwargs)
+
+
 def interpolate(a: CameraPose, b: CameraPose, t: float) -> CameraPose:
     """A pose between `a` and `b` (t in 0..1), eased and turning the short way round.
 

@@ -94,19 +94,43 @@ def mesh_data(mesh: MeshArrays, vertex_colors: np.ndarray) -> MeshData:
 
 
 class LodMesh(scene.visuals.Mesh):
-    """A pooled Mesh that lets its driver bring the level of detail up to date before drawing."""
+    """A pooled Mesh that lets its driver bring the level of detail up to date before drawing.
 
-    def __init__(self, driver: LodDriver, parent: scene.Node) -> None:
+    Level of detail belongs to a view: another view of the scene gets its own copy of the
+    owning `TerrainLod` / `BuildingsLod` (`mirror_for`), which shares the pyramid's chunk cache
+    and the tile meshes and chooses its own detail for its own camera.
+    """
+
+    def __init__(self, driver: LodDriver, parent: scene.Node, owner: Any = None) -> None:
         super().__init__(parent=parent)
         self.set_data(meshdata=mesh_data(MeshArrays.empty(), np.zeros((0, 4), np.float32)))
         self.set_gl_state("translucent", depth_test=True, cull_face=False)
         self.unfreeze()
         self._driver = driver
+        self._owner = owner
         self.freeze()
 
     def draw(self) -> None:
         self._driver.before_draw()
         super().draw()
+
+    def mirror_for(self, parent: scene.Node, view: Any) -> LodMesh:
+        """This mesh's counterpart under `parent` in another view (see `render.mirror`)."""
+        copies = view.lod_copies
+        copy = copies.get(id(self._owner))
+        if copy is None or copy.parent is not parent:
+            copy = self._owner.copy_under(parent)
+            copies[id(self._owner)] = copy
+        mine = copy.visuals[self._owner.visuals.index(self)]
+        own = {id(f) for f in (self._opacity_filter, self._picking_filter,
+                               *self._clippers.values())}
+        for f in self._vshare.filters:  # the layer's opacity follows into the copy
+            if id(f) not in own and f not in mine._vshare.filters:
+                mine.attach(f)
+        return mine
+
+    def close_mirror(self) -> None:
+        self._owner.close()
 
 
 class LodDriver:
@@ -238,10 +262,16 @@ class TerrainLod:
                  settings: LodSettings | None = None) -> None:
         self.pyramid = pyramid
         self.settings = settings or SETTINGS
+        self.parent = parent
         self.driver = LodDriver(parent, self._compute, self._apply, self.settings)
-        self.visual = LodMesh(self.driver, parent)
+        self.visual = LodMesh(self.driver, parent, self)
+        self.visuals = [self.visual]
         self.n_faces = 0
         self.keys = np.zeros((0, 3), np.int64)
+
+    def copy_under(self, parent: scene.Node) -> TerrainLod:
+        """The same terrain for another view: shared chunk cache, own choice of chunks."""
+        return TerrainLod(self.pyramid, parent, self.settings)
 
     def _compute(self, view: View):
         s = self.settings
@@ -274,9 +304,11 @@ class BuildingsLod:
         self.index = TileIndex.from_tiles(tiles)
         self.colorize = colorize
         self.settings = settings or SETTINGS
+        self.parent = parent
         self.driver = LodDriver(parent, self._compute, self._apply, self.settings)
-        self.full_visual = LodMesh(self.driver, parent)
-        self.box_visual = LodMesh(self.driver, parent)
+        self.full_visual = LodMesh(self.driver, parent, self)
+        self.box_visual = LodMesh(self.driver, parent, self)
+        self.visuals = [self.full_visual, self.box_visual]
         self.full = np.zeros(0, np.int64)
         self.boxes = np.zeros((0, 2), np.int64)
         self.full_faces = 0
@@ -285,6 +317,21 @@ class BuildingsLod:
     @property
     def n_faces(self) -> int:
         return self.full_faces + self.box_faces
+
+    def copy_under(self, parent: scene.Node) -> BuildingsLod:
+        """The same tiles for another view (shared meshes and index, own choice of tiles)."""
+        copy = BuildingsLod.__new__(BuildingsLod)
+        copy.tiles, copy.index, copy.colorize = self.tiles, self.index, self.colorize
+        copy.settings = self.settings
+        copy.parent = parent
+        copy.driver = LodDriver(parent, copy._compute, copy._apply, copy.settings)
+        copy.full_visual = LodMesh(copy.driver, parent, copy)
+        copy.box_visual = LodMesh(copy.driver, parent, copy)
+        copy.visuals = [copy.full_visual, copy.box_visual]
+        copy.full = np.zeros(0, np.int64)
+        copy.boxes = np.zeros((0, 2), np.int64)
+        copy.full_faces = copy.box_faces = 0
+        return copy
 
     def _compute(self, view: View):
         s = self.settings

@@ -1,0 +1,89 @@
+"""Two views of one scene graph: the second uploads no mesh again, draws the same picture as a
+view that owns the data, follows layer changes, and its street camera looks level and up."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import views_probe
+
+OUT = Path(__file__).resolve().parents[2] / ".cache" / "snapshots"
+SKY = np.array([0.74, 0.84, 0.93]) * 255
+
+
+@pytest.fixture(scope="module")
+def probed(tiny_pack):
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = pool.submit(views_probe.probe, str(tiny_pack)).result(timeout=600)
+    OUT.mkdir(parents=True, exist_ok=True)
+    from vispy.io import write_png
+
+    for key in ("two_views", "alone", "pitched", "with_line"):
+        write_png(str(OUT / f"views-{key}.png"), result[key])
+    return result
+
+
+def test_a_second_view_uploads_no_mesh_again(probed):
+    # The second view shares every buffer and texture; only small copies (lines, markers,
+    # labels) are sent again. A canvas of its own sends everything again.
+    assert probed["one_view_bytes"] > 100_000
+    assert probed["second_view_bytes"] < 0.1 * probed["one_view_bytes"], probed
+    assert probed["alone_bytes"] > 0.9 * probed["one_view_bytes"]
+
+
+def test_the_mirrored_view_draws_what_a_view_owning_the_data_draws(probed):
+    (x, y), (w, h) = probed["street_box"]
+    side = probed["two_views"][int(y):int(y + h), int(x):int(x + w), :3].astype(int)
+    alone = probed["alone"][..., :3].astype(int)
+    assert side.shape == alone.shape
+    differs = (np.abs(side - alone).sum(axis=2) > 30).mean()
+    assert differs < 0.01, differs
+    # ... and the overview beside it is not the street view.
+    overview = probed["two_views"][:, : int(x) - 1, :3].astype(int)
+    assert np.abs(overview[:, : int(w)].mean(axis=(0, 1)) - alone.mean(axis=(0, 1))).sum() > 10
+
+
+def test_street_view_between_towers_has_sky_above_and_facades_beside(probed):
+    image = probed["alone"][..., :3].astype(float)
+    h, w = image.shape[:2]
+    top = image[: h // 8, w // 2 - 10 : w // 2 + 10].reshape(-1, 3).mean(axis=0)
+    assert np.abs(top - SKY).sum() < 40, top  # sky straight ahead above the street
+    for cols in (slice(0, w // 10), slice(w - w // 10, w)):  # towers on both sides
+        side = image[h // 4 : h // 2, cols].reshape(-1, 3).mean(axis=0)
+        assert np.abs(side - SKY).sum() > 60, side
+
+
+def test_street_camera_looks_level_and_up(probed):
+    (w, h) = probed["alone"].shape[1], probed["alone"].shape[0]
+    ax, ay = probed["ahead_px"]
+    assert abs(ax - w / 2) < 1.5 and abs(ay - h / 2) < 1.5  # level: the eye-height point
+    px, py = probed["ahead_px_pitched"]
+    assert abs(px - w / 2) < 1.5 and py > h / 2 + 20  # looking 30 degrees up, it drops
+    # The pitched picture shows more sky than the level one.
+    sky = [(np.abs(probed[k][..., :3].astype(float) - SKY).sum(axis=2) < 20).mean()
+           for k in ("alone", "pitched")]
+    assert sky[1] > sky[0] + 0.05, sky
+
+
+def test_picking_is_answered_by_the_layers_through_the_street_view(probed):
+    # Along the gap the eye sees the hill at its end; beside it a tower; below it the street.
+    assert [k for k, _ in probed["centre_hit"]][:1] == ["ground"]
+    kind, tower = probed["side_hit"][0]
+    assert kind == "building" and tower >= 1
+    assert probed["down_hit"][0][0] == "ground"
+
+
+def test_the_second_view_follows_layer_visibility_and_new_layers(probed):
+    (x, y), (w, h) = probed["street_box"]
+    box = (slice(int(y), int(y + h)), slice(int(x), int(x + w)))
+    with_b = probed["two_views"][box][..., :3].astype(float)
+    without = probed["no_buildings"][box][..., :3].astype(float)
+    assert (np.abs(with_b - without).sum(axis=2) > 30).mean() > 0.1
+    lx, ly = probed["line_px"]
+    r, g, b = probed["with_line"][round(ly), round(lx), :3].astype(int)
+    assert r > 200 and g < 80 and b < 80, (r, g, b)
+    assert probed["views_after_remove"] == 1
