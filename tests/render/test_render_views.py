@@ -87,3 +87,14 @@ def test_the_second_view_follows_layer_visibility_and_new_layers(probed):
     r, g, b = probed["with_line"][round(ly), round(lx), :3].astype(int)
     assert r > 200 and g < 80 and b < 80, (r, g, b)
     assert probed["views_after_remove"] == 1
+
+
+def test_each_view_chooses_its_own_level_of_detail(tiny_pack):
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = pool.submit(views_probe.probe_lod, str(tiny_pack)).result(timeout=600)
+    assert result["has_lod"] and result["copies"]
+    # The pedestrian's view refines the terrain where it stands (level 0 chunks) and draws
+    # draws the towers beside it, whatever the overview from 6 km chose.
+    assert min(result["street_levels"]) == 0 < min(result["overview_levels"])
+    assert result["street_building_faces"] > 0
+    assert result["n_faces"][1] > 0

@@ -97,3 +97,37 @@ def probe(pack: str) -> dict:
     canvas.remove_view(street)
     out["views_after_remove"] = len(canvas.views)
     return out
+
+
+def probe_lod(pack: str) -> dict:
+    """A level-of-detail city in two views: each view chooses its own detail."""
+    from hktwin.render.snapshot import select_headless_backend
+
+    select_headless_backend()
+    from hktwin.model.camera import CameraPose, street_pose_at
+    from hktwin.model.loading import load_city
+    from hktwin.model.twin import Twin
+    from hktwin.render.scene import CityCanvas
+
+    loaded = load_city(Path(pack), cache=False, lod=True)
+    twin = Twin(city=loaded.city)
+    twin.camera = CameraPose((X0 + 2000, Y0 + 1500, 0.0), 6000.0, 0.0, 60.0)
+    twin.layers.extend(loaded.layers)
+    canvas = CityCanvas(twin, size=(640, 320), show=False)
+    x, y, heading = STREET
+    street = canvas.add_street_view(street_pose_at(x, y, heading, 0.0,
+                                                   terrain=loaded.city.terrain))
+    image = canvas.render()
+    terrain = canvas.city_scene.adapter(twin.layers.get("Terrain"))
+    buildings = canvas.city_scene.adapter(twin.layers.get("Buildings"))
+    own_terrain = street.lod_copies.get(id(terrain.lod))
+    own_buildings = street.lod_copies.get(id(buildings.lod))
+    return {
+        "image": image,
+        "has_lod": terrain.lod is not None and buildings.lod is not None,
+        "copies": own_terrain is not None and own_buildings is not None,
+        "overview_levels": terrain.lod.keys[:, 0].tolist() if terrain.lod is not None else [],
+        "street_levels": own_terrain.keys[:, 0].tolist() if own_terrain is not None else [],
+        "street_building_faces": own_buildings.n_faces if own_buildings is not None else 0,
+        "n_faces": (canvas.city_scene.n_faces, street.n_faces),
+    }
