@@ -113,3 +113,33 @@ def test_reset_keeps_a_backup(cfg):
     assert settings.load() == settings.Settings()
     backup = cfg / "settings.json.before-reset"
     assert json.loads(backup.read_text())["units"] == "imperial"
+
+
+def test_notice_outlives_the_first_load(cfg):
+    cfg.mkdir()
+    (cfg / "settings.json").write_text("{oops")
+    settings.take_notices()
+    first = settings.load()  # e.g. the plugin registry's, which nobody shows
+    assert first.notices
+    assert settings.load().notices == []  # the file was set aside: later loads see defaults
+    pending = settings.take_notices()
+    assert len(pending) == 1 and "set aside" in pending[0]
+    assert settings.take_notices() == []
+
+
+def test_settings_command(cfg, capsys):
+    from hktwin.cli import main
+
+    cfg.mkdir()
+    (cfg / "settings.json").write_text('{"version": 1, "units": "imperial"}')
+    assert main(["settings", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(cfg / "settings.json")
+    assert main(["settings"]) == 0
+    assert json.loads(capsys.readouterr().out)["units"] == "imperial"
+    assert main(["settings", "reset"]) == 0
+    assert "reset to the defaults" in capsys.readouterr().out
+    assert settings.load().units == "metric"
+    (cfg / "settings.json").write_text("[]")
+    assert main(["settings", "show"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("hktwin: ") and "set aside" in out.splitlines()[0]

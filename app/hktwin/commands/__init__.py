@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "data": "hktwin.commands.data",
     "feeds": "hktwin.commands.feeds",
     "plugins": "hktwin.commands.plugins",
+    "settings": "hktwin.commands.settings",
 }
 
 

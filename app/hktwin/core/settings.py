@@ -14,11 +14,13 @@ API (no Qt)::
     settings.save(s)                     # atomic (temporary file + replace)
     settings.reset()                     # back to defaults; the old file is kept as a backup
     settings.settings_path()             # $HKTWIN_CONFIG_DIR/settings.json or platformdirs'
+    settings.take_notices()              # messages about a bad file not yet shown
 
 A file that is not JSON, not an object, or of a newer version is moved aside as
 `settings.json.bad-<time>` (or kept when newer) and defaults are used; `load()` records one line
-in `Settings.notices` that the window or CLI shows. A key of the wrong type falls back to its
-default, also with a notice. Older versions are migrated by `_MIGRATIONS`.
+in `Settings.notices` and in `take_notices()` (process-wide, so a message from the plugin
+registry's early load still reaches the window or CLI that shows it). A key of the wrong type
+falls back to its default, also with a notice. Older versions are migrated by `_MIGRATIONS`.
 """
 
 from __future__ import annotations
@@ -188,8 +190,26 @@ def _from_json(data: dict[str, Any], path: Path, notices: list[str]) -> Settings
     return settings
 
 
+#: notices of every load() in this process not yet shown: the first load (often the plugin
+#: registry's) is the one that sets a bad file aside, so its message must outlive that load
+_PENDING: list[str] = []
+
+
+def take_notices() -> list[str]:
+    """The notices about the settings file not yet shown (and forget them)."""
+    pending = list(dict.fromkeys(_PENDING))
+    _PENDING.clear()
+    return pending
+
+
 def load(path: str | os.PathLike[str] | None = None) -> Settings:
     """The saved settings, or defaults. Never raises for a bad file: see the module docstring."""
+    settings = _load(path)
+    _PENDING.extend(settings.notices)
+    return settings
+
+
+def _load(path: str | os.PathLike[str] | None = None) -> Settings:
     path = Path(path) if path is not None else settings_path()
     notices: list[str] = []
     try:

@@ -136,7 +136,8 @@ def attach_settings(window: QMainWindow, settings: settings_mod.Settings) -> Non
     watcher = _CloseWatcher(window, settings)
     window.installEventFilter(watcher)
     window._settings_watcher = watcher  # kept alive with the window
-    if settings.notices and window.statusBar() is not None:
-        window.statusBar().showMessage(settings.notices[0], 15000)
-    for notice in settings.notices:
+    notices = list(dict.fromkeys([*settings.notices, *settings_mod.take_notices()]))
+    if notices and window.statusBar() is not None:
+        window.statusBar().showMessage(notices[0], 15000)
+    for notice in notices:
         print(f"hktwin: {notice}")
