@@ -12,7 +12,9 @@ COMMANDS: dict[str, str] = {
     "evaluate": "hktwin.commands.evaluate",
     "data": "hktwin.commands.data",
     "feeds": "hktwin.commands.feeds",
+    "ai": "hktwin.commands.ai",
     "plugins": "hktwin.commands.plugins",
+    "demo": "hktwin.commands.demo",
     "settings": "hktwin.commands.settings",
 }
 

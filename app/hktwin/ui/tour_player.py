@@ -1,0 +1,612 @@
+"""The outreach demo: a self-running tour, full screen, safe to leave alone at a kiosk.
+
+`TourPlayer(window, tour)` plays a `hktwin.model.tour.Tour` on the main window: each timer tick
+moves the tour's clock (times `time_scale`), sets the camera from the timeline, and on entering
+a step shows its caption (English and Traditional Chinese in a real CJK font), its layers, the
+twin's clock and runs its action from the step registry. Kiosk rules (`kiosk=True`):
+
+- no dialogs: any dialog that opens (an error box, a file chooser) is logged and closed at once;
+  an exception in a step is logged and that step is skipped; the tour carries on;
+- any key, click, wheel or touch pauses the tour and hands the camera to the visitor; after
+  `idle_resume_s` seconds without input the camera flies back into the tour where it paused;
+- Esc three times within `ESC_WINDOW_S` seconds closes the window (and ends `hktwin demo`).
+
+Also here: "Add keyframe here" (`add_keyframe_here`), saving the tour, and capturing a view
+as a picture larger than the screen (`capture_view`, rendered offscreen at that size) or as a
+video (`record_view`, through `analysis.ar.record`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QPainter, QPainterPath
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
+
+from hktwin.model.camera import CameraPose, StreetPose
+from hktwin.model.tour import (
+    ACTIONS,
+    Pose,
+    Step,
+    StepSkipped,
+    Timeline,
+    Tour,
+    add_keyframe,
+    as_orbit,
+    interpolate_poses,
+    ramp,
+    register_action,
+)
+
+log = logging.getLogger(__name__)
+
+#: Families tried for captions, Traditional Chinese forms first (fonts-noto-cjk on Debian).
+CJK_FAMILIES = ("Noto Sans CJK TC", "Noto Sans CJK HK", "Noto Sans TC", "Noto Sans HK",
+                "Source Han Sans TC", "Noto Sans CJK JP", "Noto Sans CJK SC", "Microsoft JhengHei",
+                "PingFang TC")
+#: Player ticks per second.
+FPS = 30
+#: Seconds of no input after which a paused tour takes the camera back.
+IDLE_RESUME_S = 45.0
+#: Three presses of Esc within this many seconds exit the demo.
+ESC_WINDOW_S = 3.0
+#: Seconds the camera takes to fly back into the tour after the visitor leaves it.
+RETURN_S = 3.0
+#: The tour's clock moves at most this many real seconds per tick, so a slow frame (a busy
+#: machine) slows the tour down instead of jumping over a step.
+MAX_TICK_S = 0.25
+
+# A key bound to a menu shortcut (the window binds Esc) arrives as ShortcutOverride and never
+# as KeyPress, so both count; one press seen as both is counted once (`_escape`).
+_KEY_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride})
+_INPUT_EVENTS = _KEY_EVENTS | {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick,
+                               QEvent.Type.Wheel, QEvent.Type.TouchBegin}
+
+
+def cjk_family() -> str | None:
+    """The first installed CJK font family of `CJK_FAMILIES`, or None."""
+    installed = set(QFontDatabase.families())
+    return next((f for f in CJK_FAMILIES if f in installed), None)
+
+
+def caption_font(point_size: float = 22.0) -> QFont:
+    family = cjk_family()
+    if family is None:
+        log.warning("no CJK font installed (install fonts-noto-cjk): Chinese captions may show "
+                    "as boxes")
+        font = QFont()
+    else:
+        font = QFont(family)
+    font.setPointSizeF(point_size)
+    font.setWeight(QFont.Weight.DemiBold)
+    return font
+
+
+class QtCaption(QWidget):
+    """The caption band over the canvas: the step's text, the tour's title, a pause badge."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("tourCaption")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+        self.text = ""
+        self.title = ""
+        self.badge = ""
+        self.font_ = caption_font()
+        parent.installEventFilter(self)
+        self._fit()
+        self.show()
+
+    def set_text(self, text: str, title: str = "", badge: str = "") -> None:
+        self.text, self.title, self.badge = text, title, badge
+        self._fit()
+        self.update()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit()
+        return False
+
+    def _fit(self) -> None:
+        self.setGeometry(self.parentWidget().rect())
+        self.raise_()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        w, h = self.width(), self.height()
+        # Type grows with the screen (22 pt at 800 px high), wraps within 90% of the width.
+        font = QFont(self.font_)
+        font.setPointSizeF(max(11.0, self.font_.pointSizeF() * min(h / 800.0, w / 1000.0)))
+        small = QFont(font)
+        small.setPointSizeF(font.pointSizeF() * 0.6)
+        if self.text:
+            fm = QFontMetricsF(font)
+            pad = fm.height() * 0.6
+            flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
+            room = QRectF(0, 0, w * 0.9 - 2 * pad, h)
+            text_rect = fm.boundingRect(room, flags, self.text)
+            box = QRectF((w - text_rect.width()) / 2 - pad, h * 0.94 - text_rect.height() - 2 * pad,
+                         text_rect.width() + 2 * pad, text_rect.height() + 2 * pad)
+            path = QPainterPath()
+            path.addRoundedRect(box, 14, 14)
+            p.fillPath(path, QColor(10, 20, 35, 190))
+            p.setFont(font)
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(box.adjusted(pad, pad, -pad, -pad), flags, self.text)
+        p.setFont(small)
+        if self.title:
+            p.setPen(QColor(255, 255, 255, 220))
+            p.drawText(QRectF(24, 16, w - 48, 60), Qt.AlignmentFlag.AlignLeft, self.title)
+        if self.badge:
+            fm = QFontMetricsF(small)
+            bw = fm.horizontalAdvance(self.badge) + 28
+            r = QRectF(w - bw - 24, 16, bw, fm.height() + 12)
+            path = QPainterPath()
+            path.addRoundedRect(r, 8, 8)
+            p.fillPath(path, QColor(200, 120, 0, 210))
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.badge)
+        p.end()
+
+
+class TourPlayer(QObject):
+    """Plays a tour on a main window (see the module docstring)."""
+
+    step_entered = Signal(int)
+    paused_changed = Signal(bool)
+    looped = Signal(int)
+    step_failed = Signal(int, str)
+
+    def __init__(self, window: Any, tour: Tour, *, lang: str = "both", time_scale: float = 1.0,
+                 idle_resume_s: float = IDLE_RESUME_S, kiosk: bool = True,
+                 fps: float = FPS) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session = window.session
+        self.twin = window.twin
+        self.tour = tour
+        terrain = self.twin.city.terrain if self.twin.city is not None else None
+        self.timeline = Timeline.build(
+            tour, (lambda x, y: float(terrain.height_at(x, y))) if terrain is not None else None)
+        self.lang = lang
+        self.time_scale = float(time_scale)
+        self.idle_resume_s = idle_resume_s
+        self.kiosk = kiosk
+        self.t = 0.0  # seconds into the tour, in tour time
+        self.playing = False
+        self.current = -1  # step index entered
+        self.loops = 0
+        self.entered: list[int] = []  # every step entered, in order (tests and logs)
+        self.errors: list[tuple[int, str]] = []
+        self.closed_dialogs: list[str] = []
+        self._last = time.monotonic()
+        self._idle_since = time.monotonic()
+        self._escapes: list[float] = []
+        self._return_from: Pose | None = None
+        self._return_t0 = 0.0
+        self._clock_speed0 = self.twin.clock.speed
+        self.caption = QtCaption(window.canvas.native)
+        self.timer = QTimer(self)
+        self.timer.setInterval(max(1, int(1000 / fps)))
+        self.timer.timeout.connect(self.tick)
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setInterval(250)
+        self.idle_timer.timeout.connect(self._check_idle)
+        QApplication.instance().installEventFilter(self)
+        self.session.tour = tour
+
+    # -- control ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.playing = True
+        self._last = time.monotonic()
+        self.timer.start()
+        self.idle_timer.start()
+        self.tick()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.idle_timer.stop()
+        self.playing = False
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+    def pause(self) -> None:
+        """Hand the camera to the visitor."""
+        if not self.playing:
+            return
+        self.playing = False
+        self.window.flight.timer.stop()
+        self._show_caption()
+        self.paused_changed.emit(True)
+        log.info("tour paused at %.1f s: the visitor has the camera", self.t)
+
+    def resume(self) -> None:
+        """Take the camera back: fly from where the visitor left it into the tour."""
+        if self.playing:
+            return
+        self._return_from = self.twin.camera
+        self._return_t0 = time.monotonic()
+        self.playing = True
+        self._last = time.monotonic()
+        self._show_caption()
+        self.paused_changed.emit(False)
+        log.info("tour resumed at %.1f s", self.t)
+
+    def skip_step(self) -> None:
+        """Jump to the start of the next step (its flight in)."""
+        seg, t = self.timeline.locate(self.t)
+        base = self.t - t
+        nxt = [s for s in self.timeline.segments if s.step == seg.step + 1]
+        self.t = base + (nxt[0].t0 if nxt else self.timeline.duration) + 1e-6
+
+    # -- the clock of the tour -------------------------------------------------------------------
+    def tick(self) -> None:
+        now = time.monotonic()
+        dt, self._last = now - self._last, now
+        if not self.playing:
+            return
+        self.t += min(dt, MAX_TICK_S) * self.time_scale
+        if not self.tour.loop and self.t >= self.timeline.duration:
+            self.t = self.timeline.duration
+            self.playing = False
+        loops = self.timeline.loops_done(self.t) if self.tour.loop else 0
+        if loops != self.loops:
+            self.loops = loops
+            log.info("tour loop %d done", loops)
+            self.looped.emit(loops)
+        step, _ = self.timeline.step_at(self.t)
+        if step != self.current:
+            self._enter(step)
+        try:
+            pose = self.timeline.pose_at(self.t)
+            if self._return_from is not None:
+                u = (now - self._return_t0) / RETURN_S
+                if u >= 1.0:
+                    self._return_from = None
+                else:
+                    pose = interpolate_poses(self._return_from, pose, ramp(u))
+            self.apply_pose(pose)
+        except Exception as exc:  # a kiosk never stops: log, skip the step, carry on
+            self._fail(step, exc)
+
+    def apply_pose(self, pose: Pose) -> None:
+        """Show a pose: street poses through the window's street camera where it has one."""
+        street = getattr(self.window, "set_street_pose", None)
+        if isinstance(pose, StreetPose) and callable(street):
+            street(pose)
+            return
+        self.twin.camera = pose if isinstance(pose, CameraPose) else as_orbit(pose)
+
+    def _enter(self, index: int) -> None:
+        self.current = index
+        self.entered.append(index)
+        step = self.tour.steps[index]
+        log.info("tour step %d: %s", index, step.name)
+        self._show_caption()
+        try:
+            self._apply_layers(step)
+            self._apply_clock(step)
+            if step.action:
+                handler = ACTIONS.get(step.action)
+                if handler is None:
+                    raise StepSkipped(f"no step kind is called {step.action!r} "
+                                      f"(known: {', '.join(sorted(ACTIONS))})")
+                handler(self, step.params)
+        except StepSkipped as exc:
+            log.info("tour step %d (%s) skipped: %s", index, step.name, exc)
+            self.errors.append((index, f"skipped: {exc}"))
+            self.step_failed.emit(index, str(exc))
+            self.skip_step()
+        except Exception as exc:
+            self._fail(index, exc)
+        self.step_entered.emit(index)
+
+    def _fail(self, index: int, exc: BaseException) -> None:
+        name = self.tour.steps[index].name if 0 <= index < len(self.tour.steps) else "?"
+        log.error("tour step %d (%s) failed and is skipped: %s", index, name, exc,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        self.errors.append((index, f"{type(exc).__name__}: {exc}"))
+        self.step_failed.emit(index, str(exc))
+        if self.current == index:
+            self.skip_step()
+
+    def _show_caption(self) -> None:
+        step = self.tour.steps[self.current] if self.current >= 0 else None
+        title = self.tour.title.get("en", "")
+        zh = self.tour.title.get("zh-Hant", "")
+        if self.lang == "zh-Hant":
+            title = zh or title
+        elif self.lang == "both" and zh:
+            title = f"{title}  {zh}"
+        badge = "" if self.playing else "Paused: explore! 暫停：請自由探索"
+        self.caption.set_text(step.caption_text(self.lang) if step else "", title, badge)
+
+    def _apply_layers(self, step: Step) -> None:
+        if not (step.show or step.hide):
+            return
+        for layer in self.twin.layers:
+            if layer.name in step.show or layer.kind in step.show:
+                layer.visible = True
+            elif layer.name in step.hide or layer.kind in step.hide:
+                layer.visible = False
+
+    def _apply_clock(self, step: Step) -> None:
+        clock = self.twin.clock
+        if step.clock == "live":
+            clock.go_live()
+        elif step.clock is not None:
+            clock.playing = False
+            clock.seek(step.clock)
+        if step.clock_speed is not None:
+            clock.speed = step.clock_speed * self.time_scale
+            clock.playing = step.clock_speed > 0
+
+    def tour_seconds(self, real_seconds: float) -> float:
+        return real_seconds * self.time_scale
+
+    # -- kiosk -----------------------------------------------------------------------------------
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        etype = event.type()
+        if self.kiosk and etype == QEvent.Type.Show and isinstance(obj, QDialog):
+            text = obj.windowTitle()
+            text = getattr(obj, "text", lambda: "")() or text
+            log.warning("kiosk: a dialog was closed unseen: %s", text)
+            self.closed_dialogs.append(str(text))
+            QTimer.singleShot(0, obj.reject)
+            return False
+        if etype in _INPUT_EVENTS and self.timer.isActive():
+            if not self._within_window(obj):
+                return False
+            self._idle_since = time.monotonic()
+            if etype in _KEY_EVENTS and event.key() == Qt.Key.Key_Escape \
+                    and not event.isAutoRepeat():
+                self._escape()
+            self.pause()
+        elif etype == QEvent.Type.MouseMove and not self.playing:
+            self._idle_since = time.monotonic()
+        return False
+
+    def _within_window(self, obj: QObject) -> bool:
+        while obj is not None:
+            if obj is self.window:
+                return True
+            obj = obj.parent()
+        return False
+
+    def _escape(self) -> None:
+        now = time.monotonic()
+        if self._escapes and now - self._escapes[-1] < 0.03:
+            return  # the same press, seen as ShortcutOverride and as KeyPress
+        self._escapes = [t for t in self._escapes if now - t <= ESC_WINDOW_S] + [now]
+        if len(self._escapes) >= 3:
+            log.info("Esc pressed three times: leaving the demo")
+            self.stop()
+            QTimer.singleShot(0, self.window.close)
+
+    def _check_idle(self) -> None:
+        if not self.playing and time.monotonic() - self._idle_since >= self.idle_resume_s:
+            self.resume()
+
+
+# -- built-in step kinds ------------------------------------------------------------------------
+
+
+def _action_live_data(player: TourPlayer, params: Mapping[str, Any]) -> None:
+    """Play the recorded day (the feed store's history) at `speed` times real time."""
+    clock = player.twin.clock
+    if clock.start is None or clock.end is None:
+        raise StepSkipped("no recorded live data in this pack")
+    if not any(getattr(layer, "source", "") for layer in player.twin.layers):
+        raise StepSkipped("no live layers are open")
+    clock.seek(clock.start)
+    clock.speed = float(params.get("speed", 900.0)) * player.time_scale
+    clock.playing = True
+
+
+def _action_coverage(player: TourPlayer, params: Mapping[str, Any]) -> None:
+    """Place the sample deployment's cells (once per tour) and evaluate its coverage; later
+    loops show the evaluated layer again."""
+    planning = getattr(player.session, "planning", None)
+    if planning is None or player.twin.city is None:
+        raise StepSkipped("planning is not available")
+    from hktwin.geo.crs import from_wgs84
+
+    layer = next((la for la in player.twin.layers if la.kind == "coverage"), None)
+    if layer is not None:
+        layer.visible = True
+        return
+    if getattr(player, "_placed_sample", False):
+        return  # evaluating: the layer joins when it is done
+    cells = params.get("cells", [])
+    if not cells:
+        raise StepSkipped("the step names no cells (params.cells)")
+    terrain = player.twin.city.terrain
+    for lon, lat in cells:
+        x, y = (float(v) for v in from_wgs84(lon, lat))
+        z = float(terrain.height_at(x, y))
+        planning.editor.place("cell", x, y, z if math.isfinite(z) else 0.0, select=False)
+    player._placed_sample = True
+    if "resolution_m" in params:
+        planning.resolution_m = float(params["resolution_m"])
+    if planning.evaluate() is None:
+        raise StepSkipped("the evaluation could not start")
+
+
+def _action_ar_walk(player: TourPlayer, params: Mapping[str, Any]) -> None:
+    """Show the AR street view beside the walk, where the window has one."""
+    show = getattr(player.window, "show_ar_view", None)
+    if not callable(show):
+        raise StepSkipped("the AR street view is not in this build")
+    show(**dict(params))
+
+
+def _action_traffic_forecast(player: TourPlayer, params: Mapping[str, Any]) -> None:
+    """Show the traffic forecast layer (or ask the window to make one)."""
+    show = getattr(player.window, "show_traffic_forecast", None)
+    if callable(show):
+        show(**dict(params))
+        return
+    layers = [layer for layer in player.twin.layers
+              if "forecast" in layer.name.lower() or "forecast" in layer.kind]
+    if not layers:
+        raise StepSkipped("no traffic forecast is available in this build")
+    for layer in layers:
+        layer.visible = True
+
+
+register_action("live-data", _action_live_data, "play the recorded day (params: speed)")
+register_action("coverage", _action_coverage,
+                "place a sample deployment and show its coverage (params: cells, [[lon, lat]])")
+register_action("ar-walk", _action_ar_walk, "open the AR street view during a street walk")
+register_action("traffic-forecast", _action_traffic_forecast, "show the traffic forecast")
+
+
+# -- keyframes, capture ---------------------------------------------------------------------------
+
+
+def add_keyframe_here(window: Any) -> Tour:
+    """Append the current view (camera, layers, clock) to the session's tour."""
+    street = getattr(window, "street_pose", None)
+    camera = street() if callable(street) else None
+    tour = add_keyframe(window.session.tour, window.twin, camera=camera,
+                        name=f"Keyframe {len(getattr(window.session.tour, 'steps', ())) + 1}")
+    window.session.tour = tour
+    status = getattr(window, "_show_status", None)
+    if callable(status):
+        status(f"Keyframe {len(tour.steps)} added to the tour")
+    return tour
+
+
+def save_tour_dialog(window: Any) -> Path | None:
+    """Ask where to save the session's tour and write it (TOML)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from hktwin.model.tour import save_tour
+
+    tour = window.session.tour
+    if tour is None:
+        window._show_status("No tour yet: use View > Add Keyframe Here first")
+        return None
+    path, _ = QFileDialog.getSaveFileName(window, "Save tour", "tour.toml", "Tour (*.toml)")
+    if not path:
+        return None
+    save_tour(tour, path)
+    window._show_status(f"Saved the tour to {path}")
+    return Path(path)
+
+
+def capture_view(canvas: Any, size: tuple[int, int]) -> np.ndarray:
+    """The canvas drawn at `size` (width, height) pixels, larger than the screen if asked: an
+    RGB array.
+
+    The scene is drawn again at that size (real detail, not an enlarged screenshot): the canvas
+    is resized for the one frame and put back. A canvas may be larger than the screen (only the
+    window is bound by it), and vispy's `render(size=...)` alone would draw the views at their
+    on-screen pixel size in a corner of the bigger image. A size of another shape than the
+    canvas shows more to the sides (or above and below), as a wider screen would.
+    """
+    w, h = (int(v) for v in size)
+    old = tuple(canvas.size)
+    scale = canvas.pixel_scale or 1.0
+    want = (max(1, round(w / scale)), max(1, round(h / scale)))
+    try:
+        if want != old:
+            canvas.size = want
+        image = canvas.render(alpha=False)
+    finally:
+        if tuple(canvas.size) != old:
+            canvas.size = old
+    if image.shape[:2] != (h, w):  # a fractional pixel scale: trim or pad to the exact size
+        out = np.zeros((h, w, 3), np.uint8)
+        hh, ww = min(h, image.shape[0]), min(w, image.shape[1])
+        out[:hh, :ww] = image[:hh, :ww]
+        image = out
+    return image
+
+
+def record_view(canvas: Any, path: str | Path, seconds: float, fps: float = 25.0,
+                size: tuple[int, int] | None = None, before_frame=None, progress=None) -> Path:
+    """Record the canvas to MP4 or GIF: `before_frame(i, t)` moves the scene for frame i."""
+    from hktwin.analysis.ar.record import record_video
+
+    n = max(1, round(seconds * fps))
+
+    def frame(i: int) -> np.ndarray:
+        if before_frame is not None:
+            before_frame(i, i / fps)
+        QApplication.processEvents()
+        return capture_view(canvas, size or canvas.size)
+
+    return record_video(path, frame, n, fps, progress=progress)
+
+
+def run_demo(tour_path: Path | None = None, lang: str = "both", time_scale: float = 1.0,
+             pack: Path | None = None, idle_resume_s: float = IDLE_RESUME_S,
+             full_screen: bool = True, exit_after_s: float | None = None) -> int:
+    """`hktwin demo`: open the window full screen on the demo city and play the tour."""
+    import sys
+
+    from hktwin.core.errors import HKTwinError
+    from hktwin.core.paths import resources_dir
+    from hktwin.model.tour import load_tour
+    from hktwin.ui.app import display_problem
+
+    problem = display_problem()
+    if problem:
+        raise HKTwinError(problem)
+    if not logging.getLogger().handlers:  # a kiosk's log is its only error report
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    tour = load_tour(tour_path or Path(resources_dir()) / "tours" / "hong-kong.toml")
+    import vispy
+
+    vispy.use("pyside6")
+    from hktwin.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("HK Twin")
+    previous_hook = sys.excepthook
+
+    def log_exceptions(kind, value, tb) -> None:  # kiosk: log, never a dialog, never exit
+        log.error("uncaught error in the demo: %s", value, exc_info=(kind, value, tb))
+
+    sys.excepthook = log_exceptions
+    window = MainWindow(initial_view="harbour")
+    for dock in window.docks.values():
+        dock.hide()
+    window.menuBar().hide()
+    window.statusBar().hide()
+    holder: dict[str, TourPlayer] = {}
+
+    def begin(*_: object) -> None:
+        if "player" not in holder:
+            player = TourPlayer(window, tour, lang=lang, time_scale=time_scale,
+                                idle_resume_s=idle_resume_s)
+            holder["player"] = player
+            player.start()
+
+    window.session.live_added.connect(lambda *_: QTimer.singleShot(0, begin))
+    window.session.load_failed.connect(lambda *_: QTimer.singleShot(0, begin))
+    window.load_pack(pack)
+    window.showFullScreen() if full_screen else window.show()
+    if exit_after_s is not None:
+        QTimer.singleShot(int(exit_after_s * 1000), window.close)
+    try:
+        return app.exec()
+    finally:
+        sys.excepthook = previous_hook
+        player = holder.get("player")
+        if player is not None:
+            player.stop()
+            log.info("demo ended: %d steps entered, %d loops, %d step errors",
+                     len(player.entered), player.loops, len(player.errors))

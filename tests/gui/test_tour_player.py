@@ -1,0 +1,192 @@
+"""The demo mode: bilingual captions in a real CJK font, a fast 5-minute tour that loops and
+survives a broken step, the kiosk rules, keyframes, captures larger than the screen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QRawFont
+from PySide6.QtWidgets import QMessageBox
+
+from hktwin.core.paths import resources_dir
+from hktwin.model.camera import CameraPose
+from hktwin.model.tour import ACTIONS, Step, load_tour
+
+pytestmark = pytest.mark.gui
+
+SAMPLE = resources_dir() / "tours" / "hong-kong.toml"
+CJK = "維多利亞港香九龍"
+
+
+def glyph(font: QFont, text: str, size: int = 72) -> np.ndarray:
+    img = QImage(size, size, QImage.Format.Format_Grayscale8)
+    img.fill(QColor(255, 255, 255))
+    p = QPainter(img)
+    p.setFont(font)
+    p.setPen(QColor(0, 0, 0))
+    p.drawText(img.rect(), Qt.AlignmentFlag.AlignCenter, text)
+    p.end()
+    ptr = img.constBits()
+    return np.frombuffer(ptr, np.uint8).reshape(size, img.bytesPerLine())[:, :size].copy()
+
+
+def test_captions_draw_real_cjk_glyphs_not_boxes(qtbot):
+    from hktwin.ui.tour_player import caption_font, cjk_family
+
+    assert cjk_family() is not None, "no CJK font: install fonts-noto-cjk (setup-env.sh does)"
+    font = caption_font(36)
+    raw = QRawFont.fromFont(font)
+    assert all(raw.supportsCharacter(ord(c)) for c in CJK)
+    # The tofu reference: the same characters in a Latin font that may not borrow glyphs.
+    latin = QFont("DejaVu Sans")
+    latin.setPointSizeF(36)
+    latin.setStyleStrategy(QFont.StyleStrategy.NoFontMerging)
+    boxes = [glyph(latin, c) for c in CJK]
+    real = [glyph(font, c) for c in CJK]
+    assert all(np.array_equal(boxes[0], b) for b in boxes[1:])  # tofu: one box for all
+    for r in real:
+        assert (r < 128).mean() > 0.03  # ink
+        assert np.abs(r.astype(int) - boxes[0]).mean() > 10  # not the box
+    distinct = {r.tobytes() for r in real}
+    assert len(distinct) == len(CJK)  # every character its own shape
+
+
+@pytest.fixture
+def demo(window, load, tiny_pack):
+    return load(window, tiny_pack)
+
+
+def player_for(win, tour, **kw):
+    from hktwin.ui.tour_player import TourPlayer
+
+    player = TourPlayer(win, tour, **kw)
+    return player
+
+
+def test_caption_shows_over_the_canvas(qtbot, demo):
+    player = player_for(demo, load_tour(SAMPLE), time_scale=1.0)
+    player.start()
+    qtbot.waitUntil(lambda: player.current == 0, timeout=5000)
+    qtbot.wait(100)
+    assert "維多利亞港" in player.caption.text and "Victoria Harbour" in player.caption.text
+    shot = demo.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    a = np.frombuffer(shot.constBits(), np.uint8).reshape(shot.height(), shot.bytesPerLine())
+    a = a[:, : shot.width() * 3].reshape(shot.height(), shot.width(), 3)
+    canvas = demo.canvas.native
+    top_left = canvas.mapTo(demo, canvas.rect().topLeft())
+    h, w = canvas.height(), canvas.width()
+    band = a[top_left.y() + int(h * 0.6): top_left.y() + h, top_left.x(): top_left.x() + w]
+    white = (band.min(axis=2) > 235).mean()
+    dark = (band.max(axis=2) < 60).mean()
+    assert white > 0.005 and dark > 0.05  # white letters on the dark caption box
+    player.stop()
+
+
+def test_five_minute_tour_runs_fast_loops_and_survives_a_broken_step(qtbot, demo, monkeypatch,
+                                                                     caplog):
+    def explode(player, params):
+        raise RuntimeError("a deliberately broken step")
+
+    monkeypatch.setitem(ACTIONS, "explode", explode)
+    tour = load_tour(SAMPLE)
+    broken = Step("Broken", CameraPose((834_000.0, 816_000.0, 0.0), 3000.0, 0.0, 40.0),
+                  {"en": "broken", "zh-Hant": "壞"}, action="explode", fly=2.0, dwell=5.0)
+    tour = tour.with_step(broken, 2)
+    player = player_for(demo, tour, time_scale=40.0)
+    assert player.timeline.duration < 300  # five minutes covers more than one loop
+    player.start()
+    qtbot.waitUntil(lambda: player.t >= 300.0, timeout=90_000)
+    player.stop()
+    assert player.loops >= 1
+    assert set(player.entered) == set(range(len(tour.steps)))
+    failed = [i for i, msg in player.errors if "deliberately broken" in msg]
+    assert failed and set(failed) == {2}
+    first = player.entered.index(2)
+    assert player.entered[first + 1] == 3  # the tour carried on with the next step
+    assert "deliberately broken" in caplog.text
+    assert demo.isVisible() and not player.closed_dialogs
+
+
+def test_kiosk_pause_idle_resume_and_three_escapes(qtbot, demo):
+    player = player_for(demo, load_tour(SAMPLE), time_scale=5.0, idle_resume_s=0.6)
+    player.start()
+    qtbot.wait(200)
+    qtbot.keyClick(demo.canvas.native, Qt.Key.Key_A)
+    assert not player.playing
+    t_paused = player.t
+    assert "Paused" in player.caption.badge
+    qtbot.wait(300)
+    assert player.t == t_paused  # the visitor has the camera
+    qtbot.waitUntil(lambda: player.playing, timeout=3000)  # idle: back to the tour
+    qtbot.wait(200)
+    assert player.t > t_paused
+    qtbot.mouseClick(demo.canvas.native, Qt.MouseButton.LeftButton)
+    assert not player.playing
+    for _ in range(3):
+        qtbot.keyClick(demo.canvas.native, Qt.Key.Key_Escape)
+        qtbot.wait(80)
+    qtbot.waitUntil(lambda: not demo.isVisible(), timeout=3000)
+
+
+def test_no_dialog_survives_in_kiosk_mode(qtbot, demo):
+    player = player_for(demo, load_tour(SAMPLE))
+    player.start()
+    box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the data pack", "broken pack",
+                      QMessageBox.StandardButton.Ok, demo)
+    box.open()
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=3000)
+    assert player.closed_dialogs and "broken pack" in player.closed_dialogs[0]
+    player.stop()
+
+
+def test_add_keyframe_here_records_the_view(qtbot, demo, tmp_path):
+    from hktwin.model.tour import save_tour
+    from hktwin.ui.tour_player import add_keyframe_here
+
+    demo.session.tour = None
+    demo.twin.camera = CameraPose((834_100.0, 816_300.0, 0.0), 2500.0, 45.0, 35.0)
+    demo.twin.layers.get("Roads").visible = False
+    tour = add_keyframe_here(demo)
+    step = tour.steps[-1]
+    assert step.camera == demo.twin.camera
+    assert set(step.show) | set(step.hide) == set(demo.twin.layers.names())
+    assert "Roads" in step.hide and "Buildings" in step.show
+    assert step.clock == demo.twin.clock.time or step.clock == "live"
+    again = load_tour(save_tour(tour, tmp_path / "mine.toml"))
+    assert again.steps[-1].camera.center == pytest.approx(step.camera.center)
+
+
+def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path):
+    import imageio.v3 as iio
+
+    from hktwin.ui.tour_player import capture_view, record_view
+
+    demo.twin.camera = CameraPose((834_000.0, 816_200.0, 0.0), 5000.0, 10.0, 35.0)
+    qtbot.wait(100)
+    cw, ch = demo.canvas.size
+    big = capture_view(demo.canvas, (2 * cw, 2 * ch))
+    assert big.shape == (2 * ch, 2 * cw, 3)
+    small = capture_view(demo.canvas, (cw, ch))
+    # The same view: the big image halved matches the native one...
+    halved = big.reshape(ch, 2, cw, 2, 3).mean(axis=(1, 3))
+    assert np.abs(halved - small).mean() < 12
+    # ...but drawn at full resolution, not enlarged: most 2x2 blocks are not one colour.
+    blocks = big.reshape(ch, 2, cw, 2, 3).astype(int)
+    uneven = (blocks.max(axis=(1, 3)) - blocks.min(axis=(1, 3))).max(axis=-1) > 0
+    edges = np.abs(np.diff(small.astype(int), axis=1)).max(axis=-1)[:, :-1] > 0
+    assert uneven.mean() > 0.5 * edges.mean()
+    wide = capture_view(demo.canvas, (3000, 1000))  # wider than the 1280 px screen
+    assert wide.shape == (1000, 3000, 3)
+    assert demo.canvas.size == (cw, ch)  # put back
+    azimuths = []
+
+    def move(i, t):
+        demo.twin.camera = demo.twin.camera.moved(azimuth=10.0 + 5 * i)
+        azimuths.append(demo.twin.camera.azimuth)
+
+    out = record_view(demo.canvas, tmp_path / "spin.mp4", seconds=1.0, fps=6, size=(320, 200),
+                      before_frame=move)
+    frames = iio.imread(out, index=None)
+    assert frames.shape[0] == 6 and frames.shape[1:3] == (200, 320)
+    assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 1  # it turned
