@@ -15,6 +15,8 @@ _COLUMNS = ("Link ID", "Start Node Eastings", "Start Node Northings", "End Node 
             "End Node Northings", "Region", "Road Type")
 #: Speed limits assumed when a pack gives none, by TD road type (km/h).
 DEFAULT_LIMITS = {"MAJOR ROUTE": 80.0, "URBAN ROAD": 50.0}
+#: The regions of the TD speed map (the table's `Region` codes).
+REGIONS = {"HK": "Hong Kong Island", "K": "Kowloon", "ST": "Sha Tin", "TM": "Tuen Mun"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +30,18 @@ class LinkTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def names(self) -> np.ndarray:
+        """What a person reads for each link: its road type and region, then its id (the TD id
+        is two node numbers, e.g. "Major route, Hong Kong Island (link 722-50059)")."""
+        out = []
+        for i, region, kind in zip(self.ids, self.region, self.road_type, strict=True):
+            where = REGIONS.get(str(region).upper(), str(region))
+            what = str(kind).capitalize()
+            head = ", ".join(p for p in (what, where) if p)
+            out.append(f"{head} (link {i})" if head else f"Link {i}")
+        return np.array(out, dtype=object)
 
     def lines(self) -> np.ndarray:
         import shapely

@@ -45,8 +45,8 @@ def live_layers_for(city: CityModel) -> list[LiveLayer]:
                                       return_owner=True)
         layers.append(TrafficLayer(
             "Traffic", source="td-speedmap", keys=links.ids, segments=segments,
-            segment_link=owner, limits=links.limits, values=np.full(len(links), np.nan,
-                                                                    np.float32),
+            segment_link=owner, limits=links.limits, names=links.names,
+            values=np.full(len(links), np.nan, np.float32),
             saturation=np.full(len(links), -1, np.int8)))
     layers.append(_stations_layer(city, "Weather", "hko-rhrread", stations.weather_stations(),
                                   "temperature:", "weather", "°C"))

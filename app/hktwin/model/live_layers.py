@@ -69,6 +69,7 @@ class TrafficLayer(LiveLayer):
     segment_link: np.ndarray = _array(0, dtype=np.int64)
     limits: np.ndarray = _array(0)
     saturation: np.ndarray = _array(0, dtype=np.int8)  # index in SATURATION_LEVELS, -1 unknown
+    names: np.ndarray = _array(0, dtype=object)  # what people read (road type, region, id)
     color_by: str = "speed"  # or "saturation"
     width: float = 4.0
     kind: ClassVar[str] = "traffic"
@@ -86,7 +87,8 @@ class TrafficLayer(LiveLayer):
     def describe(self, index: int) -> dict[str, Any]:
         info = super().describe(index)
         level = int(self.saturation[index])
-        info.update(name=f"Link {self.keys[index]}", limit_kmh=float(self.limits[index]),
+        name = self.names[index] if index < len(self.names) else f"Link {self.keys[index]}"
+        info.update(name=str(name), limit_kmh=float(self.limits[index]),
                     saturation=SATURATION_LEVELS[level] if level >= 0 else None, unit="km/h")
         return info
 
