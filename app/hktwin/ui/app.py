@@ -46,9 +46,33 @@ def run_gui(pack: Path | None = None, view: str = "harbour") -> int:
     window = MainWindow(initial_view=view)
     window.load_pack(pack)  # the worker starts reading while the window is being shown
     prefs = decorate_window(window)
+    if os.environ.get("HKTWIN_EXIT_AFTER_FIRST_FRAME"):
+        _exit_after_first_frame(app, window)
     window.show()
     _show_welcome_later(window, prefs)
     return app.exec()
+
+
+def _exit_after_first_frame(app, window) -> None:
+    """Start-up probe (benchmarks/bench_bundle_startup.py): print the seconds from process
+    creation to the first frame with the city in it, then quit. Works the same in a bundle."""
+
+    def on_draw(_event) -> None:
+        if len(window.twin.layers) > 0:
+            print(f"first_frame_s {_seconds_since_process_start():.3f}", flush=True)
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, app.quit)
+
+    window.canvas.events.draw.connect(on_draw, position="last")
+
+
+def _seconds_since_process_start() -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    with open("/proc/self/stat") as f:
+        start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) - start_ticks / ticks
 
 
 def decorate_window(window, prefs=None):
