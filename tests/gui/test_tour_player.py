@@ -190,3 +190,63 @@ def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path):
     frames = iio.imread(out, index=None)
     assert frames.shape[0] == 6 and frames.shape[1:3] == (200, 320)
     assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 1  # it turned
+
+
+def test_view_menu_adds_keyframes(qtbot, demo):
+    demo.session.tour = None
+    demo.actions["add_keyframe"].trigger()
+    demo.actions["add_keyframe"].trigger()
+    assert len(demo.session.tour.steps) == 2
+    assert demo.session.tour.steps[0].camera == demo.twin.camera
+
+
+BROKEN_TOUR = """
+[tour]
+title = { en = "test tour", "zh-Hant" = "測試" }
+fly = 2.0
+dwell = 3.0
+
+[[step]]
+name = "harbour"
+caption = { en = "Victoria Harbour", "zh-Hant" = "維多利亞港" }
+camera = { view = "harbour" }
+
+[[step]]
+name = "broken"
+caption = { en = "broken", "zh-Hant" = "壞" }
+camera = { view = "kowloon" }
+action = "coverage"
+params = { cells = "not a list of positions" }
+
+[[step]]
+name = "unknown"
+camera = { view = "island" }
+action = "no-such-step-kind"
+
+[[step]]
+name = "kowloon"
+caption = { en = "Kowloon", "zh-Hant" = "九龍" }
+camera = { view = "kowloon" }
+"""
+
+
+@pytest.mark.slow
+def test_hktwin_demo_plays_loops_and_survives_a_broken_step(tmp_path, tiny_pack):
+    """The real command in its own process, under the test's X server."""
+    import os
+    import subprocess
+    import sys
+
+    tour = tmp_path / "broken.toml"
+    tour.write_text(BROKEN_TOUR, encoding="utf-8")
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "hktwin", "demo", "--tour", str(tour), "--pack", str(tiny_pack),
+         "--time-scale", "10", "--exit-after", "12", "--lang", "both"],
+        capture_output=True, text=True, timeout=120, env=env)
+    log = proc.stderr
+    assert proc.returncode == 0, log[-2000:]
+    assert "tour step 1 (broken) failed and is skipped" in log
+    assert "no step kind is called 'no-such-step-kind'" in log
+    assert "tour loop 1 done" in log
+    assert "tour step 3: kowloon" in log

@@ -149,6 +149,18 @@ _MOVES = (
 )
 
 
+def _add_keyframe_here(window) -> None:
+    from hktwin.ui.tour_player import add_keyframe_here
+
+    add_keyframe_here(window)
+
+
+def _save_tour(window) -> None:
+    from hktwin.ui.tour_player import save_tour_dialog
+
+    save_tour_dialog(window)
+
+
 def builtin_menu_commands() -> list[MenuCommand]:
     """The window's own menu entries, in order."""
     f, e, v, fe, h = MENUS
@@ -186,6 +198,9 @@ def builtin_menu_commands() -> list[MenuCommand]:
     cmds += [
         MenuCommand(v, "&Full Screen", lambda w: w.toggle_full_screen(), "FullScreen",
                     section="screen"),
+        MenuCommand(v, "Add &Keyframe Here", _add_keyframe_here, "Ctrl+K", section="tour",
+                    name="add_keyframe"),
+        MenuCommand(v, "Save &Tour...", _save_tour, section="tour"),
         MenuCommand(fe, "Poll the official feeds (&live)", lambda w: w.session.go_live(),
                     name="live"),
         MenuCommand(fe, "&Stop polling", lambda w: w.session.feeds.stop()),
