@@ -9,8 +9,10 @@ from hktwin.ui import contributions as contrib
 
 
 def test_a_contributed_dock_and_menu_command_join_the_window(qtbot):
+    from hktwin.plugins.registry import PluginRegistry, reset_registry
     from hktwin.ui.main_window import MainWindow
 
+    previous = reset_registry(PluginRegistry([], enabled=lambda name: True))  # no plugins
     ran = []
     contrib.add_dock(contrib.DockContribution(
         "Noise", lambda session, parent: QLabel(f"layers: {len(session.twin.layers)}", parent),
@@ -22,6 +24,7 @@ def test_a_contributed_dock_and_menu_command_join_the_window(qtbot):
         qtbot.addWidget(win)
     finally:
         contrib.clear_contributions()
+        reset_registry(previous)
     assert win.docks["Noise"].widget().text() == "layers: 0"
     titles = [a.text() for a in win.menuBar().actions()]
     assert titles == ["&File", "&Edit", "&View", "F&eeds", "&Noise", "&Help"]
