@@ -176,6 +176,7 @@ def inspector_rows(layer: Any, index: int) -> list[tuple[str, str]]:
 
 
 def feed_source_names() -> list[str]:
+    """The names of the feed sources active plugins declare."""
     return [c.name for c in contributions("feeds")]
 
 

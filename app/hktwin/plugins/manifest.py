@@ -76,6 +76,7 @@ class Manifest:
     contributions: tuple[ContributionSpec, ...]
 
     def of_kind(self, kind: str) -> list[ContributionSpec]:
+        """Its contributions of one kind, in the manifest's order."""
         return [c for c in self.contributions if c.kind == kind]
 
 

@@ -72,9 +72,11 @@ class Plugin:
 
     @property
     def active(self) -> bool:
+        """Enabled by the user and not failed: its code may run."""
         return self.enabled and self.error is None
 
     def to_json(self) -> dict[str, Any]:
+        """What `hktwin plugins list --json` prints for it."""
         contribs: dict[str, list[str]] = {}
         for spec in self.manifest.contributions if self.manifest else ():
             contribs.setdefault(spec.kind, []).append(spec.name)
@@ -95,18 +97,22 @@ class Contribution:
 
     @property
     def kind(self) -> str:
+        """The contribution kind (`layers`, `feeds`, ...)."""
         return self.spec.kind
 
     @property
     def name(self) -> str:
+        """The name the manifest gives it, unique within its plugin."""
         return self.spec.name
 
     @property
     def title(self) -> str:
+        """What menus and lists show (the name when the manifest gives no title)."""
         return self.spec.title
 
     @property
     def meta(self) -> dict[str, Any]:
+        """The manifest's other fields for it (a dock's `area`, a menu's `menu`...)."""
         return self.spec.meta
 
     @property
@@ -115,6 +121,7 @@ class Contribution:
         return f"{self.plugin}:{self.name}"
 
     def has(self, code_field: str) -> bool:
+        """Whether the manifest names code for `code_field` (an optional one, say `picker`)."""
         return code_field in self.spec.code
 
     def load(self, code_field: str, expect: type | tuple[type, ...] | None = None) -> Any:
@@ -229,9 +236,11 @@ class PluginRegistry:
 
     # -- queries ---------------------------------------------------------------------------
     def plugins(self) -> list[Plugin]:
+        """Every discovered plugin, refused and disabled ones included."""
         return list(self._plugins.values())
 
     def plugin(self, name: str) -> Plugin:
+        """One plugin by name; KeyError naming the installed ones."""
         try:
             return self._plugins[name]
         except KeyError:
@@ -256,6 +265,7 @@ class PluginRegistry:
         raise KeyError(f"no {kind} contribution called '{name}'; known: {known}")
 
     def failures(self) -> list[Plugin]:
+        """The plugins that were refused or failed."""
         return [p for p in self._plugins.values() if p.error]
 
     # -- the guard -------------------------------------------------------------------------
@@ -294,6 +304,7 @@ class PluginRegistry:
         return PluginError(plugin_name, stage, f"{plugin.error}; the plugin is disabled")
 
     def check_active(self, plugin_name: str, stage: str) -> None:
+        """Raise `PluginError` if that plugin may not run now."""
         plugin = self._plugins.get(plugin_name)
         if plugin is not None and not plugin.active:
             why = plugin.error or "disabled in the Plugins dialog (or settings)"
