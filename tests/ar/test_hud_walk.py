@@ -116,3 +116,24 @@ def test_record_video(tmp_path, suffix):
     with pytest.raises(DataError):
         record_video(tmp_path / "walk.avi", frame, 2)
     assert math.isfinite(len(seen))
+
+
+def test_record_walk_renders_each_position(tmp_path):
+    import imageio.v3 as iio
+
+    from hktwin.analysis.ar.walk import record_walk
+
+    path = sample_path([(0, 0), (0, 14)], dt_s=0.5)  # 10 s at 1.4 m/s, two frames a second
+    seen = []
+
+    def render(cam):
+        seen.append((cam.x, cam.y, cam.heading_deg))
+        img = np.zeros((cam.height, cam.width, 3), np.uint8)
+        img[..., 1] = min(255, int(cam.y * 18))
+        return img
+
+    out = record_walk(tmp_path / "walk.mp4", path, render, long_px=64)
+    frames = iio.imread(out, index=None)
+    assert len(frames) == len(path) == len(seen)
+    assert [s[1] for s in seen] == pytest.approx(list(path.y))
+    assert frames[-1][..., 1].mean() > frames[0][..., 1].mean() + 100

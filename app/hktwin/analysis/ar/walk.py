@@ -6,13 +6,16 @@ walking pace); the phone looks ahead along the path (the heading of the path a f
 ahead, so turns are smooth). `evaluate_walk` tests every anchor at every position (occlusion
 vectorised over anchors and card points, one position after another) and reads the coverage
 there; `WalkReport.table()` lists per anchor where it was seen and where the network fell
-short, `chart()` gives arrays for a chart against distance walked.
+short, `chart()` gives arrays for a chart against distance walked. `record_walk` writes the walk as
+an MP4 or GIF from frames a renderer draws for each position's phone camera.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -180,3 +183,21 @@ def evaluate_walk(path: WalkPath, anchors: Sequence[ARAnchor], occluder: Occlude
     return WalkReport(path, tuple(a.id for a in anchors), tuple(a.name for a in anchors),
                       state, shown, meets, rsrp, tput, lat, coverage is not None)
 
+
+
+def record_walk(out: str | os.PathLike[str], path: WalkPath,
+                render: Callable[[PhoneCamera], np.ndarray], fps: float | None = None,
+                device: str = "generic-phone", orientation: str = "portrait",
+                long_px: int | None = 1280, progress: Progress | None = None,
+                cancelled: Callable[[], bool] | None = None) -> Path:
+    """Record a walk to MP4 or GIF: one frame per position, drawn by `render(camera)`.
+
+    Build the path with `dt_s = 1 / fps` for real-time playback; `fps` defaults to that.
+    """
+    from hktwin.analysis.ar.record import record_video
+
+    if fps is None:
+        fps = 1.0 / float(path.t_s[1] - path.t_s[0]) if len(path) > 1 else 1.0
+    return record_video(out, lambda i: render(path.camera(i, device, orientation=orientation,
+                                                          long_px=long_px)),
+                        len(path), fps, progress=progress, cancelled=cancelled)
