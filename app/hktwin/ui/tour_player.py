@@ -415,32 +415,47 @@ def _action_live_data(player: TourPlayer, params: Mapping[str, Any]) -> None:
 
 
 def _action_coverage(player: TourPlayer, params: Mapping[str, Any]) -> None:
-    """Place the sample deployment's cells (once per tour) and evaluate its coverage; later
-    loops show the evaluated layer again."""
+    """Evaluate a sample deployment (once per tour) and show its coverage; later loops show the
+    evaluated layer again. `scenario`: a shipped scenario's name (resources/scenarios) or a
+    path; else `cells`: [[lon, lat], ...] placed as lamppost cells. `resolution_m`: the grid."""
     planning = getattr(player.session, "planning", None)
     if planning is None or player.twin.city is None:
         raise StepSkipped("planning is not available")
-    from hktwin.geo.crs import from_wgs84
-
     layer = next((la for la in player.twin.layers if la.kind == "coverage"), None)
     if layer is not None:
         layer.visible = True
         return
     if getattr(player, "_placed_sample", False):
         return  # evaluating: the layer joins when it is done
-    cells = params.get("cells", [])
-    if not cells:
-        raise StepSkipped("the step names no cells (params.cells)")
-    terrain = player.twin.city.terrain
-    for lon, lat in cells:
-        x, y = (float(v) for v in from_wgs84(lon, lat))
-        z = float(terrain.height_at(x, y))
-        planning.editor.place("cell", x, y, z if math.isfinite(z) else 0.0, select=False)
+    if "scenario" in params:
+        from hktwin.core.paths import resources_dir
+
+        name = str(params["scenario"])
+        path = Path(name)
+        if not path.is_file():
+            path = Path(resources_dir()) / "scenarios" / f"{name}.hktwin.json"
+        if not path.is_file():
+            raise StepSkipped(f"no scenario {name!r}")
+        planning.open(path)
+    else:
+        _place_cells(player, planning, params.get("cells", []))
     player._placed_sample = True
     if "resolution_m" in params:
         planning.resolution_m = float(params["resolution_m"])
     if planning.evaluate() is None:
         raise StepSkipped("the evaluation could not start")
+
+
+def _place_cells(player: TourPlayer, planning: Any, cells: Any) -> None:
+    from hktwin.geo.crs import from_wgs84
+
+    if not cells:
+        raise StepSkipped("the step names no scenario and no cells (params)")
+    terrain = player.twin.city.terrain
+    for lon, lat in cells:
+        x, y = (float(v) for v in from_wgs84(lon, lat))
+        z = float(terrain.height_at(x, y))
+        planning.editor.place("cell", x, y, z if math.isfinite(z) else 0.0, select=False)
 
 
 def _action_ar_walk(player: TourPlayer, params: Mapping[str, Any]) -> None:
@@ -466,8 +481,8 @@ def _action_traffic_forecast(player: TourPlayer, params: Mapping[str, Any]) -> N
 
 
 register_action("live-data", _action_live_data, "play the recorded day (params: speed)")
-register_action("coverage", _action_coverage,
-                "place a sample deployment and show its coverage (params: cells, [[lon, lat]])")
+register_action("coverage", _action_coverage, "evaluate a sample deployment and show its "
+                "coverage (params: scenario or cells = [[lon, lat]], resolution_m)")
 register_action("ar-walk", _action_ar_walk, "open the AR street view during a street walk")
 register_action("traffic-forecast", _action_traffic_forecast, "show the traffic forecast")
 
