@@ -104,12 +104,14 @@ def test_import_dir_twice_adds_nothing_the_second_time(synthetic_dir, tmp_path, 
     db = str(tmp_path / "feeds.sqlite")
     code, out, err = run(capsys, "feeds", "import-dir", str(synthetic_dir),
                          "--source", "td-speedmap", "--store", db)
-    assert code == 0
+    assert code == 2  # the good files are in, and the failure is not hidden
     assert "4 files: 1821 rows inserted, 0 duplicate, 1 files failed" in out
     assert "skipped broken.xml: malformed XML" in err
+    assert err.strip().splitlines()[-1].endswith("1 of 4 files could not be imported (each "
+                                                 "named above)")
     code, out, _ = run(capsys, "feeds", "import-dir", str(synthetic_dir),
                        "--source", "td-speedmap", "--store", db)
-    assert code == 0 and "0 rows inserted, 1821 duplicate, 1 files failed" in out
+    assert code == 2 and "0 rows inserted, 1821 duplicate, 1 files failed" in out
     with FeedStore(db) as store:
         assert store.row_count() == 1821 and store.integrity_check() == "ok"
         fetched = store._db.execute("SELECT DISTINCT fetched_at FROM observations").fetchall()
@@ -153,7 +155,7 @@ def test_the_whole_real_folder_imports_with_the_other_files_reported(real_data, 
                                                                     capsys):
     code, out, err = run(capsys, "feeds", "import-dir", str(real_data / "td"),
                          "--source", "td-speedmap", "--store", str(tmp_path / "f.sqlite"))
-    assert code == 0 and "4 files failed" in out
+    assert code == 2 and "4 files failed" in out
     for name in ("LICENSE-of-source-repo-GPL3", "speedmap.xsd", "tsm_dataspec.pdf",
                  "tsm_link_and_node_info_v2.csv"):
         assert f"skipped {name}:" in err
@@ -230,7 +232,9 @@ def test_a_malformed_document_is_one_line_and_status_2_as_a_subprocess(tmp_path)
         (["feeds", "parse", "{junk}", "--source", "td-speedmap"], "not a valid td-speedmap"),
         (["feeds", "replay", "--store", "{missing}"], "no feed store here"),
         (["feeds", "replay", "--store", "{junk}"], "not a usable feed store"),
-        (["feeds", "replay", "--store", "{store}", "--speed", "0"], "must be positive"),
+        (["feeds", "replay", "--store", "{store}", "--speed", "0"], "is outside 1e-06..1e+09"),
+        (["feeds", "replay", "--store", "{store}", "--speed", "1e-300"], "is outside"),
+        (["feeds", "replay", "--store", "{store}", "--speed", "nan"], "is outside"),
         (["feeds", "replay", "--store", "{store}", "--start", "soon"], "ISO 8601"),
         (["feeds", "replay", "--store", "{store}", "--source", "aqhi"], "no rows of 'aqhi'"),
         (["feeds", "record", "--source", "td-speedmap", "--store", "/no/such/dir/x.sqlite"],

@@ -92,7 +92,7 @@ def test_max_age_drops_keys_that_stopped_reporting(store):
     assert set(steps[-1].values["traffic"]) == {"a"}
 
 
-@pytest.mark.parametrize("speed", [0, -1, math.nan])
-def test_the_speed_must_be_positive(store, speed):
-    with pytest.raises(ValueError, match="positive"):
+@pytest.mark.parametrize("speed", [0, -1, math.nan, 1e-300, 1e300])
+def test_the_speed_must_be_in_range(store, speed):
+    with pytest.raises(ValueError, match="outside"):
         next(replay(store, speed))

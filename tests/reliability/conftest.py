@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+
+# The feed tests' document builders (tests/feeds/feed_server.py) serve these tests too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "feeds"))
 
 
 @pytest.fixture

@@ -50,6 +50,31 @@ def _positive(kind: type[int] | type[float]):
     return convert
 
 
+#: Replay speeds accepted (as `feeds.replay.MIN_SPEED, MAX_SPEED`; not imported: SQLite).
+MIN_SPEED, MAX_SPEED = 1e-6, 1e9
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--speed must be a number, not '{text}'") from None
+    if value == float("inf"):
+        return value
+    if not (MIN_SPEED <= value <= MAX_SPEED):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"--speed {text} is outside {MIN_SPEED:g}..{MAX_SPEED:g}"
+                                         " (or 'inf' for no waiting)")
+    return value
+
+
+def _builtin_sources() -> list[str]:
+    """Built-in source names (plugins' sources are named by `hktwin plugins list`); light: no
+    parser module is imported."""
+    from hktwin.feeds.sources import SOURCE_NAMES
+
+    return list(SOURCE_NAMES)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `feeds` command and its sub-commands to the main parser's sub-parsers."""
     feeds = subparsers.add_parser("feeds", help="record, replay, parse or import live feeds")
@@ -58,7 +83,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     store_help = "feed store file (default: feeds.sqlite in the user data folder)"
 
     rec = sub.add_parser("record", help="poll a source into a store")
-    rec.add_argument("--source", required=True, help="feed source name")
+    rec.add_argument("--source", required=True, metavar="SOURCE",
+                     help="feed source name: " + ", ".join(_builtin_sources()))
     rec.add_argument("--url", help="address to poll instead of the source's own")
     rec.add_argument("--interval", type=_positive(float), help="seconds between polls")
     rec.add_argument("--count", type=_positive(int), help="stop after this many polls")
@@ -69,20 +95,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     rep = sub.add_parser("replay", help="print a store's snapshots in time order")
     rep.add_argument("--store", type=Path, help=store_help)
-    rep.add_argument("--speed", type=_positive(float), default=60.0,
-                     help="times faster than recorded (60; 'inf' for no waiting)")
+    rep.add_argument("--speed", type=_speed, default=60.0,
+                     help=f"times faster than recorded ({MIN_SPEED:g}..{MAX_SPEED:g}, default 60;"
+                          " 'inf' for no waiting)")
     rep.add_argument("--source", action="append", help="only this source (repeatable)")
     rep.add_argument("--start", type=_iso_time, help="first time (ISO 8601; HKT if no offset)")
     rep.add_argument("--end", type=_iso_time, help="last time (ISO 8601; HKT if no offset)")
 
-    par = sub.add_parser("parse", help="parse a saved document and print its rows")
+    par = sub.add_parser("parse", help="parse a saved document and print its rows",
+                         description="Parse a saved document of one published feed and print "
+                                     "its rows. Sources: " + ", ".join(_builtin_sources()) + ".")
     par.add_argument("file", type=Path, help="saved document")
-    par.add_argument("--source", required=True, help="feed source name")
+    par.add_argument("--source", required=True, metavar="SOURCE",
+                     help="feed source name: " + ", ".join(_builtin_sources()))
     par.add_argument("--json", action="store_true", help="print a JSON array of rows")
 
     imp = sub.add_parser("import-dir", help="load a folder of saved documents into a store")
     imp.add_argument("folder", type=Path, metavar="DIR", help="folder of saved documents")
-    imp.add_argument("--source", required=True, help="feed source name")
+    imp.add_argument("--source", required=True, metavar="SOURCE",
+                     help="feed source name: " + ", ".join(_builtin_sources()))
     imp.add_argument("--store", type=Path, help=store_help)
     imp.add_argument("--pattern", default="*", help="file name pattern (default: every file)")
 
@@ -114,7 +145,7 @@ def _source(name: str) -> FeedSource:
 
 
 def _open_store(path: Path | None, create: bool) -> FeedStore:
-    from hktwin.feeds.store import FeedStore, StoreError, default_store_path
+    from hktwin.feeds.store import FeedStore, StoreCorrupt, StoreError, default_store_path
 
     path = path or default_store_path()
     if create and not path.parent.is_dir():
@@ -124,19 +155,18 @@ def _open_store(path: Path | None, create: bool) -> FeedStore:
         raise DataError(path, "no feed store here", "record or import into it first")
     try:
         return FeedStore(path, create=create)
+    except StoreCorrupt:
+        raise
     except StoreError as exc:
         raise DataError(path, exc.problem, "choose another --store") from None
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(path, "file not found") from None
-    except IsADirectoryError:
-        raise DataError(path, "is a folder, not a file") from None
-    except OSError as exc:
-        raise DataError(path, f"cannot read: {exc.strerror}") from None
+def _read(path: Path, source: FeedSource) -> bytes:
+    """The file's bytes, at most the source's response limit (read bounded, whatever `stat`
+    says: /dev/zero or a sparse 5 GB file is refused at once)."""
+    from hktwin.core.files import read_bounded
+
+    return read_bounded(path, source.max_bytes, f"{source.name} document")
 
 
 def _quiet_logs() -> None:
@@ -161,7 +191,8 @@ def _parse(args: argparse.Namespace) -> int:
     from hktwin.feeds.base import FeedFormatError
 
     source = _source(args.source)
-    data = _read(args.file)
+    data = _read(args.file, source)
+    _refuse_other_kind(args.file, data, source.name)
     try:
         rows = source.parse(data)
     except FeedFormatError as exc:
@@ -172,6 +203,18 @@ def _parse(args: argparse.Namespace) -> int:
     else:
         _print_table(rows)
     return 0
+
+
+def _refuse_other_kind(path: Path, data: bytes, name: str) -> None:
+    """Refuse a document of another kind, naming what it looks like."""
+    from hktwin.feeds.sniff import looks_like
+
+    seen = looks_like(data)
+    if seen is None or seen[0] == name:
+        return
+    other, what = seen
+    fix = f"parse it with --source {other}" if other else "give a document of that source"
+    raise DataError(path, f"not a {name} document: it looks like {what}", fix, field="--source")
 
 
 def _print_table(rows: list[Observation]) -> None:
@@ -203,14 +246,18 @@ def _import_dir(args: argparse.Namespace) -> int:
         for n, path in enumerate(files):
             progress(n / len(files), f"importing {path.name}")
             try:
-                rows = source.parse(path.read_bytes())
+                data = _read(path, source)
+                _refuse_other_kind(path, data, source.name)
+                rows = source.parse(data)
                 fetched = datetime.fromtimestamp(path.stat().st_mtime, HKT)
-                added = store.add(rows, fetched)
             except Exception as exc:  # a bad file is reported and skipped, never fatal
                 failed += 1
                 reason = getattr(exc, "problem", None) or f"{type(exc).__name__}: {exc}"
                 print(f"hktwin: skipped {path.name}: {reason}", file=sys.stderr)
                 continue
+            # The store's own failures (a full disk, damaged pages) are not the input's fault:
+            # they stop the import and are said once.
+            added = store.add(rows, fetched)
             inserted += added
             duplicates += len(rows) - added
         progress(1.0, "done")
@@ -218,6 +265,10 @@ def _import_dir(args: argparse.Namespace) -> int:
         store.close()
     print(f"{len(files)} files: {inserted} rows inserted, {duplicates} duplicate, "
           f"{failed} files failed ({store.path})")
+    if failed:
+        print(f"hktwin: error: {folder}: {failed} of {len(files)} files could not be imported "
+              "(each named above)", file=sys.stderr)
+        return 2
     return 0
 
 

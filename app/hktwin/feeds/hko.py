@@ -22,6 +22,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from hktwin.core.limits import TEMPERATURE_C
 from hktwin.feeds import stations, xmlsafe
 from hktwin.feeds.base import FeedFormatError, FeedSource, Observation
 
@@ -114,6 +115,10 @@ def parse_rhrread(data: bytes) -> list[Observation]:
     """Current weather report: temperatures, rainfall, humidity, UV index and a summary row."""
     src = RHRREAD
     doc = load_json(data, src)
+    sections = ("temperature", "rainfall", "humidity", "uvindex")
+    if not any(name in doc for name in sections):
+        raise FeedFormatError(src, "not a current weather report: it has none of "
+                              + ", ".join(sections), xmlsafe.snippet(data))
     updated = _time(doc.get("updateTime"), src, "updateTime")
     rows: list[Observation] = []
 
@@ -132,7 +137,8 @@ def parse_rhrread(data: bytes) -> list[Observation]:
                      f"{kind}.recordTime")
         for n, entry in enumerate(_entries(section, kind, src)):
             place, known = _place(entry.get("place"), table, src, f"{kind}.data[{n}].place")
-            value = xmlsafe.number(entry.get("value"), src, f"{kind} at {place}")
+            limits = TEMPERATURE_C if kind == "temperature" else (0.0, 100.0)
+            value = xmlsafe.number(entry.get("value"), src, f"{kind} at {place}", limits, unit)
             add(kind, place, known, when, value, unit)
 
     rain = _section(doc, "rainfall", src)
@@ -187,7 +193,9 @@ def _measure(day: dict[str, Any], name: str, field: str) -> float | None:
         return None
     if not isinstance(member, dict):
         raise FeedFormatError(FND, f"{field} {name} is not an object", repr(member)[:200])
-    return xmlsafe.number(member.get("value"), FND, f"{field} {name}")
+    limits = TEMPERATURE_C if "temp" in name else (0.0, 100.0)
+    return xmlsafe.number(member.get("value"), FND, f"{field} {name}", limits,
+                          "degC" if "temp" in name else "%")
 
 
 def parse_fnd(data: bytes) -> list[Observation]:

@@ -17,6 +17,10 @@ from typing import NamedTuple
 
 from hktwin.feeds.store import FeedStore, Values
 
+#: Speeds a replay accepts: slower than real time by at most a million, faster by at most 1e9
+#: (beyond, a recorded day's waits overflow a sleep or round to nothing; use math.inf).
+MIN_SPEED, MAX_SPEED = 1e-6, 1e9
+
 
 class ReplayStep(NamedTuple):
     """A snapshot time and {source: that source's values at that time}."""
@@ -53,8 +57,9 @@ def replay(
     `speed` = math.inf replays without waiting. The wait before a step is the recorded gap
     divided by `speed`, measured from the first step.
     """
-    if not speed > 0:
-        raise ValueError(f"replay speed must be positive, not {speed}")
+    if not (speed == math.inf or MIN_SPEED <= speed <= MAX_SPEED):
+        raise ValueError(f"replay speed {speed} is outside {MIN_SPEED:g}..{MAX_SPEED:g} "
+                         "(or inf for no waiting)")
     steps = timeline(store, sources, start, end)
     if not steps:
         return

@@ -22,6 +22,7 @@ re-fetched that trade is right; pass synchronous="FULL" to fsync every commit.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -32,6 +33,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from hktwin.core.errors import HKTwinError
+from hktwin.core.files import DiskFullError
 from hktwin.feeds.base import HK_TZ_OFFSET_HOURS, Observation
 
 log = logging.getLogger(__name__)
@@ -100,13 +103,42 @@ WHERE s.source = :source
 """
 
 
-class StoreError(Exception):
+class StoreError(HKTwinError):
     """The store file cannot be opened or used (not SQLite, unreadable folder, newer schema)."""
 
     def __init__(self, path: Path, problem: str) -> None:
         self.path = path
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+
+class StoreCorrupt(StoreError):
+    """SQLite found damaged pages in the store; it is no longer written to."""
+
+
+#: The store's methods that write; refused once the store is known to be damaged.
+_WRITES = frozenset({"add", "prune"})
+
+
+def _guarded(method):
+    """Turn SQLite errors of a store method into one `StoreError`: a full disk says so, and any
+    other database error runs `PRAGMA quick_check` once; damaged pages make the store read-only
+    from then on (writing into a damaged b-tree can spread the damage)."""
+
+    @functools.wraps(method)
+    def wrapper(self: FeedStore, *args, **kwargs):
+        if self.damage is not None and method.__name__ in _WRITES:
+            raise StoreCorrupt(self.path, self.damage)
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise self._diagnose(exc) from None
+
+    return wrapper
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return "disk is full" in str(exc) or "No space left" in str(exc)
 
 
 def to_ms(when: datetime) -> int:
@@ -156,6 +188,8 @@ class FeedStore:
         self._meta_ids: dict[tuple[str, str], int] = {}
         self._meta_fast: dict[tuple, int] = {}  # (unit, typed attrs items) -> id
         self._meta: dict[int, tuple[str, dict[str, Any]]] = {}
+        #: What `quick_check` found wrong, once an error led to it; None while the store is fine.
+        self.damage: str | None = None
         try:
             self._db = sqlite3.connect(self.path, timeout=busy_timeout_s,
                                        isolation_level=None, check_same_thread=False)
@@ -164,8 +198,36 @@ class FeedStore:
         try:
             self._setup(synchronous, create)
         except sqlite3.Error as exc:
+            damaged = "malformed" in str(exc) or "corrupt" in str(exc)
+            err = self._diagnose(exc) if damaged else None
             self._db.close()
+            if _disk_full(exc):
+                raise DiskFullError(self.path) from None
+            if isinstance(err, StoreCorrupt):
+                raise err from None
             raise StoreError(self.path, f"not a usable feed store ({exc})") from None
+
+    def _diagnose(self, exc: sqlite3.Error) -> HKTwinError:
+        """The one error to report for a failed statement (see `_guarded`)."""
+        if _disk_full(exc):
+            return DiskFullError(self.path)
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            return StoreError(self.path, f"the store is busy ({exc}); another program holds it")
+        if self.damage is None:
+            try:
+                with self._lock:
+                    rows = self._db.execute("PRAGMA quick_check(5)").fetchall()
+                verdict = "; ".join(str(r[0]) for r in rows)
+            except sqlite3.Error as again:
+                verdict = str(again)
+            if verdict != "ok":
+                self.damage = (f"the store file is damaged (SQLite: {exc}; quick_check: "
+                               f"{verdict[:200]}); it is left as it is and no longer written to")
+                log.error("%s: %s", self.path, self.damage)
+        if self.damage is not None:
+            return StoreCorrupt(self.path, self.damage + ". Fix: restore it from a backup, or "
+                                "move it away and record or import the feeds again")
+        return StoreError(self.path, f"database error ({exc})")
 
     def _setup(self, synchronous: str, create: bool) -> None:
         db = self._db
@@ -202,6 +264,7 @@ class FeedStore:
 
     # -- writing -----------------------------------------------------------------------------
 
+    @_guarded
     def add(self, observations: Iterable[Observation], fetched_at: datetime | None = None) -> int:
         """Store one fetched document's rows in one transaction; returns the rows that were new.
 
@@ -284,6 +347,7 @@ class FeedStore:
 
     # -- retention ---------------------------------------------------------------------------
 
+    @_guarded
     def prune(self, keep_days: float | None = None, max_rows: int | None = None) -> int:
         """Delete old rows; returns how many.
 
@@ -351,6 +415,7 @@ class FeedStore:
 
     # -- reading -----------------------------------------------------------------------------
 
+    @_guarded
     def values_at(self, source: str, when: datetime, max_age: timedelta | None = None) -> Values:
         """Each key's latest observation at or before `when` (and not older than `max_age`).
 
@@ -377,6 +442,7 @@ class FeedStore:
                 self._meta[mid] = (unit, json.loads(text))
         return self._meta
 
+    @_guarded
     def history(self, source: str, key: str, start: datetime | None = None,
                 end: datetime | None = None) -> list[Observation]:
         """One key's observations with start <= observed_at <= end, oldest first."""
@@ -391,6 +457,7 @@ class FeedStore:
         return [Observation(source, key, from_ms(ms), value, meta[mid][0], dict(meta[mid][1]))
                 for ms, value, mid in rows]
 
+    @_guarded
     def times(self, source: str, start: datetime | None = None,
               end: datetime | None = None) -> list[datetime]:
         """The source's snapshot times (each stored document's newest observation), in order."""
@@ -401,6 +468,7 @@ class FeedStore:
                                     "AND ? ORDER BY at", (source, lo, hi)).fetchall()
         return [from_ms(r[0]) for r in rows]
 
+    @_guarded
     def observation_times(self, source: str) -> list[datetime]:
         """Every distinct observation time of the source (finer than `times`), in order."""
         with self._lock:
@@ -409,6 +477,7 @@ class FeedStore:
                 "o.series WHERE s.source = ? ORDER BY 1", (source,)).fetchall()
         return [from_ms(r[0]) for r in rows]
 
+    @_guarded
     def sources(self) -> list[str]:
         """Sources that have stored rows, by name."""
         with self._lock:
@@ -416,6 +485,7 @@ class FeedStore:
                                     "ORDER BY source").fetchall()
         return [r[0] for r in rows]
 
+    @_guarded
     def time_range(self, source: str) -> tuple[datetime, datetime] | None:
         """Oldest and newest observation time of the source, or None when it has none."""
         with self._lock:
@@ -426,6 +496,7 @@ class FeedStore:
                 "FROM series s WHERE s.source = ?)", (source,)).fetchone()
         return None if lo is None else (from_ms(lo), from_ms(hi))
 
+    @_guarded
     def units(self, source: str) -> list[str]:
         """The distinct units of the source's rows (reads them all: for reports, not frames)."""
         with self._lock:
@@ -436,6 +507,7 @@ class FeedStore:
                 (source,)).fetchall()
         return [r[0] for r in rows]
 
+    @_guarded
     def row_count(self, source: str | None = None) -> int:
         """Stored rows (of one source, or all), from the exact running count."""
         with self._lock:

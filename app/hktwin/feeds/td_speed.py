@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from hktwin.core.limits import SPEED_KMH
 from hktwin.feeds import xmlsafe
 from hktwin.feeds.base import FeedFormatError, FeedSource, Observation
 
@@ -49,6 +50,10 @@ def parse(data: bytes) -> list[Observation]:
         text = seg.findtext(t_speed)
         speed = _speed(text, seg_id) if text and not text.isspace() else None
         valid = speed is not None and (seg.findtext(t_valid) or "").strip() == "Y"
+        if valid and not SPEED_KMH[0] <= speed <= SPEED_KMH[1]:
+            raise FeedFormatError(NAME, f"speed of segment {seg_id} is {speed:g} km/h, outside "
+                                  f"{SPEED_KMH[0]:g}..{SPEED_KMH[1]:g} km/h: it cannot be real",
+                                  text or "")
         append(Observation(NAME, seg_id, when, speed if valid else None, "km/h",
                            {"valid": valid, **base}))
     return rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hktwin.core.limits import SPEED_KMH
 from hktwin.feeds import xmlsafe
 from hktwin.feeds.base import FeedFormatError, FeedSource, Observation
 
@@ -39,7 +40,8 @@ def parse(data: bytes) -> list[Observation]:
         when = times.get(stamp) if stamp else None
         if when is None:
             when = times[stamp] = xmlsafe.hk_time(stamp, NAME, f"CAPTURE_DATE of link {link}")
-        speed = xmlsafe.number(fields.get(t_speed), NAME, f"TRAFFIC_SPEED of link {link}")
+        speed = xmlsafe.number(fields.get(t_speed), NAME, f"TRAFFIC_SPEED of link {link}",
+                               SPEED_KMH, "km/h")
         rows.append(Observation(NAME, link, when, speed, "km/h", {
             "region": fields.get(t_region, ""), "road_type": fields.get(t_type, ""),
             "saturation": fields.get(t_level, "")}))

@@ -124,8 +124,10 @@ def hk_time(text: str | None, source: str, field: str) -> datetime:
     return when.replace(tzinfo=HKT) if when.tzinfo is None else when
 
 
-def number(text: object, source: str, field: str) -> float | None:
-    """A finite float from a published value; None when absent or empty."""
+def number(text: object, source: str, field: str,
+           limits: tuple[float, float] | None = None, unit: str = "") -> float | None:
+    """A finite float from a published value; None when absent or empty. With `limits`, a value
+    outside them cannot be real (`core.limits`) and the document is refused naming it."""
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
     if isinstance(text, bool) or not isinstance(text, str | int | float):
@@ -136,4 +138,8 @@ def number(text: object, source: str, field: str) -> float | None:
         raise FeedFormatError(source, f"{field} is not a number", repr(text)) from None
     if not math.isfinite(value):
         raise FeedFormatError(source, f"{field} is not a finite number", repr(text))
+    if limits is not None and not limits[0] <= value <= limits[1]:
+        raise FeedFormatError(source, f"{field} is {value:g} {unit}, outside "
+                              f"{limits[0]:g}..{limits[1]:g} {unit}: it cannot be real".replace(
+                                  "  ", " "), repr(text))
     return value
