@@ -90,6 +90,107 @@ def render_city(
     return Snapshot(image=image, canvas=canvas, frame_ms=frame_ms)
 
 
+def render_ar(
+    x: float,
+    y: float,
+    heading: float,
+    pitch: float = 0.0,
+    device: str = "generic-phone",
+    scenario: str | Path | None = None,
+    pack: str | Path | None = None,
+    size: tuple[int, int] | None = None,
+    progress: Progress = no_progress,
+    cache: Path | bool | None = True,
+    when: datetime | None = None,
+    show: Sequence[str] = (),
+    hide: Sequence[str] = (),
+) -> Snapshot:
+    """The AR street view at (x, y) in EPSG:2326, eye 1.6 m above the ground, looking along
+    `heading` and `pitch` through `device`'s lens, with the scenario's anchors and the HUD.
+
+    `size` defaults to the device's screen held upright (portrait, 1280 px tall); a wider than
+    tall size holds it in landscape. With a scenario that has small cells, the HUD's signal is
+    that of the scenario's coverage evaluation at the spot (evaluated on the same lattice in a
+    small window around it, so the numbers are those of the whole evaluation's cell there).
+    """
+    from hktwin.analysis.ar.devices import get_device
+    from hktwin.model.loading import load_city
+    from hktwin.model.twin import Twin
+
+    preset = get_device(device)
+    select_headless_backend()
+    from hktwin.render.ar import ArPreview
+    from hktwin.render.scene import CityCanvas
+
+    loaded = load_city(pack, progress=sub_progress(progress, 0.0, 0.7), cache=cache)
+    city = loaded.city
+    check_street_spot(city, x, y)
+    twin = Twin(city=city)
+    if when is not None:
+        twin.clock.seek(when)
+    twin.layers.extend([*loaded.layers, *loaded.live_layers])
+    set_visibility(twin.layers, show, hide)
+    anchors, coverage = [], None
+    if scenario is not None:
+        anchors, coverage = _scenario_at(scenario, city, x, y,
+                                         sub_progress(progress, 0.7, 0.9))
+    if size is None:
+        size = preset.image_size("portrait", 1280)
+    orientation = "landscape" if size[0] > size[1] else "portrait"
+    progress(0.9, "Rendering the AR view")
+    canvas = CityCanvas(twin, size=size, show=False, overview=False)
+    preview = ArPreview(canvas, device=device, orientation=orientation, framed=False,
+                        anchors=anchors, coverage=coverage)
+    preview.stand_at(x, y, heading, pitch)
+    start = time.perf_counter()
+    image = np.array(canvas.render())
+    image[..., 3] = 255
+    frame_ms = (time.perf_counter() - start) * 1000.0
+    progress(1.0, "Rendered")
+    shot = Snapshot(image=image, canvas=canvas, frame_ms=frame_ms)
+    shot.preview = preview  # type: ignore[attr-defined]
+    return shot
+
+
+def check_street_spot(city, x: float, y: float) -> None:
+    """Refuse a spot outside the city or inside a building, saying which."""
+    import shapely
+
+    from hktwin.core.errors import DataError
+
+    xmin, ymin, xmax, ymax = city.bounds
+    if not (xmin <= x <= xmax and ymin <= y <= ymax):
+        raise DataError(None, f"the spot {x:.0f},{y:.0f} is outside the city "
+                        f"({xmin:.0f}..{xmax:.0f} E, {ymin:.0f}..{ymax:.0f} N)",
+                        "give an easting,northing in EPSG:2326 inside the pack", field="--ar-at")
+    b = city.buildings
+    if b is not None and len(b):
+        inside = np.flatnonzero(shapely.contains_xy(b.footprints, x, y))
+        if len(inside):
+            name = str(b.names[inside[0]]) or f"building {b.ids[inside[0]]}"
+            raise DataError(None, f"the spot {x:.0f},{y:.0f} is inside {name}",
+                            "stand in a street or square: move a few metres", field="--ar-at")
+
+
+def _scenario_at(scenario: str | Path, city, x: float, y: float, progress: Progress):
+    """The scenario's AR anchors, and its coverage around (x, y) when it has small cells."""
+    from hktwin.model.scenario_io import load_scenario
+
+    sc = load_scenario(Path(scenario))
+    anchors = list(sc.anchors)
+    if not len(sc.cells):
+        return anchors, None
+    from hktwin.analysis.coverage import EvaluationSettings
+    from hktwin.session.evaluation import evaluate_scenario
+
+    half = 40.0
+    settings = EvaluationSettings(bounds=(x - half, y - half, x + half, y + half),
+                                  resolution_m=5.0)
+    ev = evaluate_scenario(sc, scenario_path=scenario, pack=city.path, city=city,
+                           settings=settings, progress=progress)
+    return anchors, ev.result
+
+
 def set_visibility(layers, show: Sequence[str], hide: Sequence[str]) -> None:
     """Turn the named layers on or off; an unknown name is refused with the known ones."""
     from hktwin.core.errors import DataError

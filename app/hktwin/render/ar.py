@@ -1,0 +1,331 @@
+"""The AR street view drawn: a street view of the scene graph through a phone's lens, the
+scenario's AR anchors as world-anchored cards, a HUD, and the viewer's cone on the overview.
+
+What is shown where comes from `analysis.ar` (no GL there): the phone's pinhole camera
+(`PhoneCamera`, whose field of view the street camera copies, so drawn and computed pixels are
+the same), occlusion of each card against the city (hidden cards are not drawn, partly hidden
+ones are ghosted), the declutter rule, and the HUD readings (`hud_at`, `nearest_live`). This
+module only turns those into vispy visuals; it holds no Qt, so the window and
+`hktwin snapshot --ar-at` draw the same picture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from vispy import scene
+
+from hktwin.model.camera import StreetPose, street_pose_at
+from hktwin.render.scene import CityCanvas
+
+CARD_FILL = (1.0, 1.0, 1.0, 0.92)
+CARD_EDGE = (0.0, 0.62, 0.72, 1.0)
+GHOST_ALPHA = 0.38
+HUD_FILL = (0.05, 0.07, 0.1, 0.62)
+HUD_TEXT = (1.0, 1.0, 1.0, 1.0)
+PHONE_BODY = (0.07, 0.07, 0.08, 1.0)
+CONE_COLOR = (0.95, 0.25, 0.55, 1.0)
+CONE_LENGTH_M = 120.0
+OCCLUDER_RADIUS_M = 800.0
+OCCLUDER_REBUILD_M = 250.0
+
+
+def _overlay(visual: Any, order: int) -> Any:
+    """A 2-D visual drawn over the 3-D picture: no depth test (so no depth written either)."""
+    visual.set_gl_state("translucent", depth_test=False)
+    visual.order = order
+    return visual
+
+
+def _quads(rects: np.ndarray, colors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two triangles per rectangle (u0, v0, u1, v1), one colour per rectangle."""
+    u0, v0, u1, v1 = np.asarray(rects, np.float32).reshape(-1, 4).T
+    verts = np.stack([np.stack([u0, v0], 1), np.stack([u1, v0], 1), np.stack([u1, v1], 1),
+                      np.stack([u0, v1], 1)], 1).reshape(-1, 2)
+    base = np.arange(len(u0), dtype=np.uint32)[:, None] * 4
+    faces = (base + np.array([[0, 1, 2], [0, 2, 3]], np.uint32).reshape(1, -1)).reshape(-1, 3)
+    cols = np.repeat(np.asarray(colors, np.float32).reshape(-1, 4), 4, axis=0)
+    return np.column_stack([verts, np.zeros(len(verts), np.float32)]), faces, cols
+
+
+class ArPreview:
+    """The AR street view of a `CityCanvas`: a street view at `twin.street`, cards and a HUD.
+
+    `framed` draws the phone's body around the picture (the window); without it the picture
+    fills the canvas or side area (the headless snapshot). `coverage` is the current
+    `CoverageResult` (or None: the HUD says "not evaluated"); `anchors` the AR anchors to show
+    (default: the scenario's, from the Sites layer).
+    """
+
+    def __init__(self, canvas: CityCanvas, device: str = "generic-phone",
+                 orientation: str = "portrait", framed: bool = True,
+                 anchors: Sequence[Any] | None = None, coverage: Any = None) -> None:
+        from hktwin.analysis.ar.devices import get_device
+
+        self.canvas = canvas
+        self.twin = canvas.twin
+        self.preset = get_device(device)
+        self.orientation = orientation
+        self.framed = framed
+        self._anchors = anchors
+        self.coverage = coverage
+        self.limit = 6
+        self.views: list = []  # the analysis' AnchorView per anchor, newest frame
+        self.hud_lines: list[str] = []
+        self._occluder = None
+        self._occluder_at: tuple[float, float] | None = None
+        self._frame = None
+        if framed:
+            self._frame = _overlay(scene.visuals.Rectangle(
+                center=(0, 0), width=10, height=10, radius=18, color=PHONE_BODY,
+                border_color=(0.3, 0.3, 0.32, 1.0), parent=canvas.scene), -10)
+        self.street = canvas.add_street_view()
+        self.street.place = self._place
+        box = self.street.box
+        self._cards = _overlay(scene.visuals.Mesh(parent=box), 20)
+        self._edges = _overlay(scene.visuals.Line(connect="segments", width=2.0, method="gl",
+                                                  parent=box), 21)
+        self._card_texts: list[scene.visuals.Text] = []
+        self._hud_panel = _overlay(scene.visuals.Mesh(parent=box), 30)
+        self._hud_text = _overlay(scene.visuals.Text(color=HUD_TEXT, font_size=8, anchor_x="left",
+                                                     anchor_y="center", parent=box), 31)
+        self._cone = None
+        if canvas.city_scene is not None:
+            overview = canvas.city_scene.box.scene
+            self._cone = scene.visuals.Line(connect="segments", width=3.0, method="gl",
+                                            color=CONE_COLOR, parent=overview)
+            self._cone.set_gl_state("translucent", depth_test=False)
+            self._cone.order = 500
+        self.twin.events.street.connect(self._on_street)
+        self.twin.events.city.connect(self._on_city)
+        canvas._layout()
+        if self.twin.street is not None:
+            self._on_street(self.twin.street)
+
+    # -- the lens and the layout ---------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        return self.preset.name
+
+    def set_device(self, name: str, orientation: str | None = None) -> None:
+        from hktwin.analysis.ar.devices import get_device
+
+        self.preset = get_device(name)
+        if orientation is not None:
+            self.orientation = orientation
+        self.canvas._layout()
+        self.refresh()
+
+    def aspect(self) -> float:
+        w, h = self.preset.image_size(self.orientation)
+        return w / h
+
+    def _place(self, rect: tuple[float, float, float, float]) -> None:
+        """Lay the phone out in the area the canvas gives side views (keeping its aspect)."""
+        x, y, w, h = rect
+        box = self.street.box
+        if not self.framed:
+            box.pos, box.size = (x, y), (w, h)
+        else:
+            bezel = 14.0
+            aspect = self.aspect()
+            sw = max(min(w - 2 * bezel - 16, (h - 2 * bezel - 16) * aspect), 32.0)
+            sh = sw / aspect
+            sx, sy = x + (w - sw) / 2, y + (h - sh) / 2
+            box.pos, box.size = (sx, sy), (sw, sh)
+            self._frame.center = (sx + sw / 2, sy + sh / 2)
+            self._frame.width, self._frame.height = sw + 2 * bezel, sh + 2 * bezel
+        if self.twin.street is not None:
+            self._apply(self.twin.street)
+
+    def camera(self, pose: StreetPose | None = None):
+        """The analysis' `PhoneCamera` for the picture as drawn (its pixels are the box's)."""
+        from hktwin.analysis.ar.projection import PhoneCamera
+
+        pose = pose or self.twin.street
+        w, h = (max(round(float(v)), 1) for v in self.street.box.size)
+        return PhoneCamera(pose.x, pose.y, pose.ground + pose.height, pose.heading, pose.pitch,
+                           self.preset.fov_long_deg, w, h)
+
+    # -- following the model -------------------------------------------------------------------
+    def _on_city(self, city: object) -> None:
+        self._occluder = None
+
+    def _on_street(self, pose: StreetPose | None) -> None:
+        if pose is None:
+            return
+        self._apply(pose)
+
+    def _apply(self, pose: StreetPose) -> None:
+        cam = self.camera(pose)
+        fitted = pose.moved(hfov=cam.hfov_deg) if abs(pose.hfov - cam.hfov_deg) > 1e-6 else pose
+        self.street.pose = fitted
+        self.refresh()
+
+    def stand_at(self, x: float, y: float, heading: float, pitch: float = 0.0) -> StreetPose:
+        """Put the viewer at (x, y) on the ground, eye 1.6 m up; sets `twin.street`."""
+        city = self.twin.city
+        pose = street_pose_at(x, y, heading, pitch, terrain=city.terrain if city else None)
+        self.twin.street = pose
+        return pose
+
+    def anchors(self) -> list:
+        if self._anchors is not None:
+            return list(self._anchors)
+        from hktwin.model.analysis_layers import SitesLayer
+
+        for layer in self.twin.layers.of_type(SitesLayer):
+            if layer.scenario is not None:
+                return list(layer.scenario.anchors)
+        return []
+
+    def set_anchors(self, anchors: Sequence[Any] | None) -> None:
+        self._anchors = anchors
+        self.refresh()
+
+    def set_coverage(self, result: Any) -> None:
+        self.coverage = result
+        self.refresh()
+
+    def occluder(self):
+        """The city's surfaces near the viewer (rebuilt when it has walked far)."""
+        from hktwin.analysis.ar.occlusion import Occluder
+
+        pose, city = self.twin.street, self.twin.city
+        here = (pose.x, pose.y)
+        if (self._occluder is None or self._occluder_at is None
+                or math.dist(here, self._occluder_at) > OCCLUDER_REBUILD_M):
+            self._occluder = Occluder.from_city(city, around=here, radius_m=OCCLUDER_RADIUS_M)
+            self._occluder_at = here
+        return self._occluder
+
+    # -- drawing -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Lay out the cards, write the HUD and move the overview's cone for the current eye."""
+        pose = self.twin.street
+        if pose is None or self.twin.city is None:
+            return
+        self._draw_cards(pose)
+        self._draw_hud(pose)
+        self._draw_cone(pose)
+        self.canvas.update()
+
+    def _draw_cards(self, pose: StreetPose) -> None:
+        from hktwin.analysis.ar.layout import layout_anchors
+        from hktwin.analysis.ar.occlusion import Visibility
+
+        anchors = self.anchors()
+        cam = self.camera(pose)
+        self.views = layout_anchors(cam, anchors, self.occluder(), self.limit) if anchors else []
+        shown = [(a, v) for a, v in zip(anchors, self.views, strict=True) if v.shown]
+        for text in self._card_texts:
+            text.parent = None
+        self._card_texts = []
+        if not shown:
+            self._cards.visible = self._edges.visible = False
+            return
+        rects = np.array([v.rect for _, v in shown], np.float32)
+        ghost = np.array([v.state == Visibility.GHOSTED for _, v in shown])
+        fill = np.tile(np.array(CARD_FILL, np.float32), (len(shown), 1))
+        fill[ghost, 3] = GHOST_ALPHA
+        verts, faces, cols = _quads(rects, fill)
+        self._cards.set_data(vertices=verts, faces=faces, vertex_colors=cols)
+        self._cards.visible = True
+        u0, v0, u1, v1 = rects.T
+        corners = np.stack([np.stack([u0, v0], 1), np.stack([u1, v0], 1), np.stack([u1, v1], 1),
+                            np.stack([u0, v1], 1)], 1)
+        edges = np.stack([corners, np.roll(corners, -1, axis=1)], 2).reshape(-1, 2)
+        edge_rgba = np.repeat(np.where(ghost[:, None], np.array([[*CARD_EDGE[:3], GHOST_ALPHA]]),
+                                       np.array([CARD_EDGE])), 8, axis=0)
+        self._edges.set_data(pos=edges, color=edge_rgba)
+        self._edges.visible = True
+        for (anchor, view), g in zip(shown, ghost, strict=True):
+            u0, v0, u1, v1 = view.rect
+            width = u1 - u0
+            alpha = GHOST_ALPHA + 0.2 if g else 1.0
+            title = anchor.name or anchor.id
+            body = getattr(anchor, "text", "") or (
+                f"{view.distance_m:.0f} m · needs {anchor.required_dl_mbps:.0f} Mbit/s")
+            size = float(np.clip(width / 14.0, 5.0, 16.0))
+            for line, y, fs, color in ((title, v0 + (v1 - v0) * 0.38, size,
+                                        (0.05, 0.2, 0.25, alpha)),
+                                       (body, v0 + (v1 - v0) * 0.72, size * 0.7,
+                                        (0.15, 0.15, 0.15, alpha))):
+                text = _overlay(scene.visuals.Text(line, color=color, font_size=fs,
+                                                   pos=((u0 + u1) / 2, y), anchor_x="center",
+                                                   anchor_y="center", parent=self.street.box), 22)
+                self._card_texts.append(text)
+
+    def hud_text(self, pose: StreetPose) -> list[str]:
+        """The HUD's lines: signal at the spot, the nearest live data, the twin's clock."""
+        from hktwin.analysis.ar.hud import hud_at, nearest_live
+
+        lines = hud_at(self.coverage, pose.x, pose.y).lines()
+        lines += [r.line() for r in nearest_live(self._live_series(), pose.x, pose.y)]
+        t: datetime = self.twin.clock.time
+        lines.append(f"Twin clock {t:%Y-%m-%d %H:%M}")
+        return lines
+
+    def _live_series(self) -> list:
+        from hktwin.analysis.ar.hud import LiveSeries
+        from hktwin.model.live_layers import StationsLayer, TrafficLayer
+
+        ox, oy = self.twin.origin
+        out = []
+        for layer in self.twin.layers:
+            if isinstance(layer, StationsLayer) and len(layer.positions):
+                label = "AQHI" if layer.style == "aqhi" else "Temperature"
+                unit = "" if layer.style == "aqhi" else "°C"
+                pts = layer.positions[:, :2].astype(np.float64) + np.array([ox, oy])
+                names = [str(n) for n in getattr(layer, "names", [])] or []
+                out.append(LiveSeries(label, unit, np.asarray(layer.values), points=pts,
+                                      keys=names))
+            elif isinstance(layer, TrafficLayer) and len(layer.segments):
+                seg = layer.segments[..., :2].astype(np.float64) + np.array([ox, oy])
+                values = np.asarray(layer.values, np.float64)[layer.segment_link]
+                keys = [str(k) for k in np.asarray(getattr(layer, "keys", []))]
+                seg_keys = ([keys[i] for i in layer.segment_link] if keys else [])
+                out.append(LiveSeries("Speed", "km/h", values, segments=seg, keys=seg_keys,
+                                      max_distance_m=300.0))
+        return out
+
+    def _draw_hud(self, pose: StreetPose) -> None:
+        self.hud_lines = self.hud_text(pose)
+        w, h = self.street.box.size
+        size = float(np.clip(min(w, h) / 48.0, 6.0, 11.0))
+        line_px = size * 2.1
+        top = 10.0
+        pos = np.array([(12.0, top + 5 + (i + 0.5) * line_px)
+                        for i in range(len(self.hud_lines))])
+        self._hud_text.text = self.hud_lines
+        self._hud_text.pos = pos
+        self._hud_text.font_size = size
+        width = min(w - 12, max(len(s) for s in self.hud_lines) * size * 1.05 + 16)
+        panel = np.array([[6.0, top, 6.0 + width, top + 10 + len(self.hud_lines) * line_px]])
+        verts, faces, cols = _quads(panel, np.array([HUD_FILL]))
+        self._hud_panel.set_data(vertices=verts, faces=faces, vertex_colors=cols)
+
+    def _draw_cone(self, pose: StreetPose) -> None:
+        if self._cone is None:
+            return
+        ox, oy = self.twin.origin
+        z = pose.ground + 3.0
+        eye = np.array([pose.x - ox, pose.y - oy, z])
+        ends = []
+        for d in (-pose.hfov / 2, pose.hfov / 2):
+            h = math.radians(pose.heading + d)
+            ends.append(eye + CONE_LENGTH_M * np.array([math.sin(h), math.cos(h), 0.0]))
+        seg = np.array([eye, ends[0], eye, ends[1], ends[0], ends[1]])
+        self._cone.set_data(pos=seg)
+
+    def close(self) -> None:
+        self.twin.events.street.disconnect(self._on_street)
+        self.twin.events.city.disconnect(self._on_city)
+        for node in (self._cone, self._frame):
+            if node is not None:
+                node.parent = None
+        self.canvas.remove_view(self.street)
