@@ -40,6 +40,7 @@ def test_ruff_is_clean():
         "hktwin.feeds.xmlsafe, hktwin.feeds.stations, hktwin.feeds.td_speedmap, "
         "hktwin.feeds.td_speed, hktwin.feeds.td_journey, hktwin.feeds.hko, hktwin.feeds.aqhi",
         "hktwin.model.scenario, hktwin.model.history, hktwin.model.scenario_io",
+        "hktwin.session.session, hktwin.session.tasks, hktwin.session.evaluation",
         "hktwin.analysis.coverage, hktwin.analysis.report, hktwin.commands.evaluate, "
         "hktwin.commands.data, hktwin.commands.feeds, hktwin.commands.snapshot",
     ],
