@@ -199,7 +199,7 @@ def read_bounded(path: str | os.PathLike[str], limit: int, what: str = "file") -
                 raise DataError(path, f"not a regular file, so not a {what}", f"give a {what}")
             data = fh.read(limit + 1)
     except FileNotFoundError:
-        raise DataError(path, "no such file", "check the path") from None
+        raise DataError(path, "file not found", "check the path") from None
     except PermissionError:
         raise DataError(path, "the file cannot be read (permission denied)",
                         "check that you may read it") from None
