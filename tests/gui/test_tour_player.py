@@ -96,7 +96,7 @@ def test_five_minute_tour_runs_fast_loops_and_survives_a_broken_step(qtbot, demo
     player = player_for(demo, tour, time_scale=40.0)
     assert player.timeline.duration < 300  # five minutes covers more than one loop
     player.start()
-    qtbot.waitUntil(lambda: player.t >= 300.0, timeout=90_000)
+    qtbot.waitUntil(lambda: player.elapsed >= 300.0, timeout=90_000)
     player.stop()
     assert player.loops >= 1
     assert set(player.entered) == set(range(len(tour.steps)))

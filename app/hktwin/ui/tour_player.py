@@ -22,6 +22,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -176,16 +177,20 @@ class TourPlayer(QObject):
         self.twin = window.twin
         self.tour = tour
         terrain = self.twin.city.terrain if self.twin.city is not None else None
-        self.timeline = Timeline.build(
-            tour, (lambda x, y: float(terrain.height_at(x, y))) if terrain is not None else None)
+        self._ground = ((lambda x, y: float(terrain.height_at(x, y)))
+                        if terrain is not None else None)
+        #: Tour indices still played: a step whose feature is missing leaves for good.
+        self.active: list[int] = list(range(len(tour.steps)))
+        self.timeline = self._build()
         self.lang = lang
         self.time_scale = float(time_scale)
         self.idle_resume_s = idle_resume_s
         self.kiosk = kiosk
-        self.t = 0.0  # seconds into the tour, in tour time
+        self.t = 0.0  # seconds into the current loop, in tour time
+        self.elapsed = 0.0  # tour seconds played in all
         self.playing = False
-        self.current = -1  # step index entered
-        self.loops = 0
+        self.current = -1  # tour index of the step entered
+        self.loops = 0  # loops completed
         self.entered: list[int] = []  # every step entered, in order (tests and logs)
         self.errors: list[tuple[int, str]] = []
         self.closed_dialogs: list[str] = []
@@ -243,12 +248,52 @@ class TourPlayer(QObject):
         self.paused_changed.emit(False)
         log.info("tour resumed at %.1f s", self.t)
 
-    def skip_step(self) -> None:
-        """Jump to the start of the next step (its flight in)."""
-        seg, t = self.timeline.locate(self.t)
-        base = self.t - t
-        nxt = [s for s in self.timeline.segments if s.step == seg.step + 1]
-        self.t = base + (nxt[0].t0 if nxt else self.timeline.duration) + 1e-6
+    def _build(self) -> Timeline:
+        tour = replace(self.tour, steps=tuple(self.tour.steps[i] for i in self.active))
+        return Timeline.build(tour, self._ground)
+
+    def _position(self) -> int:
+        """Where the current step sits among the active ones."""
+        k, _ = self.timeline.step_at(self.t)
+        return k
+
+    def _start_of(self, k: int) -> float:
+        """Loop time at which the k-th active step begins (its flight in)."""
+        for seg in self.timeline.segments:
+            if seg.step >= k:
+                return seg.t0
+        return self.timeline.duration
+
+    def skip_step(self, drop: bool = False) -> None:
+        """Go on to the next step; `drop` leaves this step out of the tour from now on. The
+        camera flies from where it is into the next step, so a skip never jumps."""
+        k = self._position()
+        self._return_from = self.twin.camera
+        self._return_t0 = time.monotonic()
+        if drop and self.current in self.active:
+            self.active.remove(self.current)
+            if not self.active:
+                log.error("every step of the tour was skipped: the tour stops")
+                self.playing = False
+                self.timer.stop()
+                return
+            self.timeline = self._build()
+            self.t = self._start_of(k) + 1e-6  # the step that took its place
+        else:
+            self.t = self._start_of(k + 1) + 1e-6
+        self._wrap()
+
+    def _wrap(self) -> None:
+        duration = self.timeline.duration
+        while duration > 0 and self.t >= duration:
+            if not self.tour.loop:
+                self.t = duration
+                self.playing = False
+                return
+            self.t -= duration
+            self.loops += 1
+            log.info("tour loop %d done", self.loops)
+            self.looped.emit(self.loops)
 
     # -- the clock of the tour -------------------------------------------------------------------
     def tick(self) -> None:
@@ -256,18 +301,15 @@ class TourPlayer(QObject):
         dt, self._last = now - self._last, now
         if not self.playing:
             return
-        self.t += min(dt, MAX_TICK_S) * self.time_scale
-        if not self.tour.loop and self.t >= self.timeline.duration:
-            self.t = self.timeline.duration
-            self.playing = False
-        loops = self.timeline.loops_done(self.t) if self.tour.loop else 0
-        if loops != self.loops:
-            self.loops = loops
-            log.info("tour loop %d done", loops)
-            self.looped.emit(loops)
-        step, _ = self.timeline.step_at(self.t)
-        if step != self.current:
-            self._enter(step)
+        step_s = min(dt, MAX_TICK_S) * self.time_scale
+        self.t += step_s
+        self.elapsed += step_s
+        self._wrap()
+        index = self.active[self._position()]
+        if index != self.current:
+            self._enter(index)
+            if not self.playing or self.active[self._position()] != index:
+                return  # skipped: the next tick enters what follows
         try:
             pose = self.timeline.pose_at(self.t)
             if self._return_from is not None:
@@ -278,7 +320,7 @@ class TourPlayer(QObject):
                     pose = interpolate_poses(self._return_from, pose, ramp(u))
             self.apply_pose(pose)
         except Exception as exc:  # a kiosk never stops: log, skip the step, carry on
-            self._fail(step, exc)
+            self._fail(index, exc)
 
     def apply_pose(self, pose: Pose) -> None:
         """Show a pose: street poses through the window's street camera where it has one."""
@@ -307,7 +349,7 @@ class TourPlayer(QObject):
             log.info("tour step %d (%s) skipped: %s", index, step.name, exc)
             self.errors.append((index, f"skipped: {exc}"))
             self.step_failed.emit(index, str(exc))
-            self.skip_step()
+            self.skip_step(drop=True)
         except Exception as exc:
             self._fail(index, exc)
         self.step_entered.emit(index)
