@@ -16,7 +16,6 @@ from jsonschema import Draft202012Validator
 
 from hktwin.analysis.sites import BAND_GHZ, ARAnchor, Sensor, SmallCell
 from hktwin.core.errors import DataError
-from hktwin.model import scenario_io
 from hktwin.model.history import ScenarioEditor
 from hktwin.model.scenario import Scenario
 from hktwin.model.scenario_io import (
@@ -113,35 +112,37 @@ def test_numpy_scalars_are_saved_as_plain_numbers(tmp_path):
 
 
 def test_a_failure_mid_write_leaves_the_old_file_intact(tmp_path, monkeypatch):
+    """Saves go through the app's one atomic write (`core.files`): a disk that fills half-way
+    through, or any failure before the rename, leaves the old file whole and no temporary."""
+    from hktwin.core import files
+    from hktwin.core.errors import HKTwinError
+
     path = save_scenario(load_scenario(CENTRAL), tmp_path / "plan.hktwin.json")
     old_bytes = path.read_bytes()
-    real_dump = json.dump
+    real_fsync = files.os.fsync
 
-    def half_then_fail(obj, fh, **kw):
-        text = json.dumps(obj, **kw)
-        fh.write(text[: len(text) // 2])
-        fh.flush()
+    def full_disk(fd):
+        os.write(fd, b"half a scenario")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(scenario_io.json, "dump", half_then_fail)
+    monkeypatch.setattr(files.os, "fsync", full_disk)
     changed = load_scenario(CENTRAL)
     changed.name = "Changed"
-    with pytest.raises(DataError) as info:
+    with pytest.raises(HKTwinError) as info:
         save_scenario(changed, path)
-    assert str(path) in str(info.value) and "No space left" in str(info.value)
+    assert str(path) in str(info.value) and "no space left" in str(info.value).lower()
     assert path.read_bytes() == old_bytes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.hktwin.json"]  # no temp left
 
-    def not_serialisable(obj, fh, **kw):
-        fh.write('{"format": "hktwin-scenario", ')
-        raise TypeError("Object of type Thing is not JSON serializable")
+    def refused(fd):
+        raise OSError(13, "Permission denied")
 
-    monkeypatch.setattr(scenario_io.json, "dump", not_serialisable)
-    with pytest.raises(TypeError):
+    monkeypatch.setattr(files.os, "fsync", refused)
+    with pytest.raises(DataError, match="could not be written"):
         save_scenario(changed, path)
     assert path.read_bytes() == old_bytes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.hktwin.json"]
-    monkeypatch.setattr(scenario_io.json, "dump", real_dump)
+    monkeypatch.setattr(files.os, "fsync", real_fsync)
     save_scenario(changed, path)
     assert load_scenario(path).name == "Changed"
 

@@ -29,9 +29,6 @@ import logging
 import numbers
 import os
 import re
-import stat
-import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, fields, replace
 from datetime import datetime
@@ -39,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from hktwin.analysis.sites import SITE_FIELDS, FieldSpec, field_spec, site_problems
-from hktwin.core.errors import DataError
+from hktwin.core.errors import DataError, HKTwinError
 from hktwin.core.paths import demo_pack_dir, user_data_dir
 from hktwin.model.scenario import META_FIELDS, SITE_LISTS, SITE_TYPES, Scenario, Site, site_kind
 
@@ -455,7 +452,11 @@ def read_document(path: str | os.PathLike[str]) -> Any:
             raise DataError(path, f"the file is {size / 2**20:.0f} MiB, larger than a scenario "
                             f"can be ({MAX_FILE_BYTES // 2**20} MiB)",
                             f"open a {SUFFIX} scenario file")
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:  # at most the limit, whatever stat says (/dev/zero)
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise DataError(path, f"the file holds more than {MAX_FILE_BYTES // 2**20} MiB, more "
+                            "than a scenario can be", f"open a {SUFFIX} scenario file")
     except FileNotFoundError:
         raise DataError(path, "no such file", "check the path") from None
     except IsADirectoryError:
@@ -501,50 +502,18 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     doc = scenario_to_dict(scenario)
     validate_document(doc, path)
+    from hktwin.core.files import DiskFullError, atomic_write_json
+
     try:
-        _atomic_write_json(doc, path)
-    except OSError as exc:
-        raise DataError(path, f"the scenario could not be written ({exc.strerror or exc})",
+        atomic_write_json(path, doc)  # the app's one atomic write (temporary file + replace)
+    except DiskFullError:
+        raise
+    except DataError as exc:
+        cause = exc.__cause__
+        reason = getattr(cause, "strerror", None) or cause or exc.problem
+        raise DataError(path, f"the scenario could not be written ({reason})",
                         "choose a folder you may write to, or free some disk space") from exc
     return path
-
-
-def _atomic_write_json(doc: Any, path: Path) -> None:
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            json.dump(doc, fh, indent=2, ensure_ascii=False, allow_nan=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
-    if sys.platform == "win32":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def resolve_pack(pack: str, scenario_path: str | os.PathLike[str] | None = None) -> Path:
@@ -663,7 +632,7 @@ class Autosaver:
             return None
         try:
             written = self._write(self.scenario, self.scenario_path)
-        except (OSError, DataError) as exc:
+        except (OSError, HKTwinError) as exc:  # disk full included: retried next time
             self.last_error = exc
             log.warning("autosave failed: %s", exc)
             return None
