@@ -22,7 +22,7 @@ def time_arg(text: str) -> datetime:
 
 def register(sub) -> None:
     snap = sub.add_parser("snapshot", help="render the city to a PNG with no window")
-    snap.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    snap.add_argument("--out", required=True, help="PNG file to write")
     snap.add_argument("--size", type=size_arg, default=None,
                       help="WIDTHxHEIGHT (1280x800; with --ar-at the device's screen, upright)")
     snap.add_argument("--view", choices=VIEW_NAMES, default=HOME_VIEW, help="named view")
@@ -55,15 +55,37 @@ def point_arg(text: str) -> tuple[float, float]:
     return x, y
 
 
+def _check_out(text: str) -> Path:
+    """The PNG to write, refused before any rendering when it cannot be written: empty, an
+    existing folder, not .png, under a file or a system folder, in a missing folder."""
+    from hktwin.core.files import check_output_file
+
+    if text is not None and str(text).strip() and not str(text).lower().endswith(".png"):
+        raise UsageError(f"--out must name a .png file, not '{text}'")
+    return check_output_file(text, "--out", ".png")
+
+
+def _write(out: Path, image) -> None:
+    """`render.snapshot.write_png`, with its temporary file removed and one line on failure."""
+    import contextlib
+    import os
+
+    from hktwin.core.files import os_error
+    from hktwin.render.snapshot import write_png
+
+    try:
+        write_png(out, image)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            out.with_name(f".{out.name}.{os.getpid()}.tmp").unlink()
+        raise os_error(exc, out) from exc
+
+
 def run(args: argparse.Namespace) -> int:
     from hktwin.core.progress import TerminalProgress
-    from hktwin.render.snapshot import render_city, write_png
+    from hktwin.render.snapshot import render_city
 
-    out: Path = args.out
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"--out must name a .png file, not '{out}'")
-    if not out.parent.exists():
-        raise UsageError(f"the folder of --out does not exist: {out.parent}")
+    out = args.out = _check_out(args.out)
     check_pack(args.pack)
     if args.ar_at is not None:
         return _run_ar(args)
@@ -72,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     args.size = args.size or (1280, 800)
     shot = render_city(args.pack, args.view, args.size, progress=TerminalProgress(),
                        show=args.show, hide=args.hide, when=args.time)
-    write_png(out, shot.image)
+    _write(out, shot.image)
     print(f"wrote {out} ({args.size[0]}x{args.size[1]}, view {args.view})")
     return 0
 
@@ -80,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_ar(args: argparse.Namespace) -> int:
     from hktwin.analysis.ar.devices import get_device
     from hktwin.core.progress import TerminalProgress
-    from hktwin.render.snapshot import render_ar, write_png
+    from hktwin.render.snapshot import render_ar
 
     if args.heading is None:
         raise UsageError("--ar-at needs --heading DEG (the compass bearing the phone faces)")
@@ -93,7 +115,7 @@ def _run_ar(args: argparse.Namespace) -> int:
     shot = render_ar(x, y, args.heading, args.pitch, args.device, args.scenario, args.pack,
                      args.size, progress=TerminalProgress(), when=args.time, show=args.show,
                      hide=args.hide)
-    write_png(args.out, shot.image)
+    _write(args.out, shot.image)
     h, w = shot.image.shape[:2]
     shown = sum(v.shown for v in shot.preview.views)
     print(f"wrote {args.out} ({w}x{h}, AR at {x:.0f},{y:.0f} heading {args.heading:g}, "

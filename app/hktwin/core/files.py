@@ -301,8 +301,7 @@ def check_output_dir(path: str | os.PathLike[str], flag: str = "--out",
     existing file, a path under a file or under /proc, /sys or /dev, a folder we may not write,
     or (for `subfolders`) a file where a subfolder goes. Nothing is created here."""
     if path is None or not str(path).strip():
-        raise DataError(None, f"{flag} is empty", f"give {flag} a folder for the results",
-                        field=flag)
+        raise DataError(flag, "is empty", f"give {flag} a folder for the results")
     path = Path(os.path.abspath(Path(path).expanduser()))
     if path.exists() and not path.is_dir():
         raise DataError(path, f"{flag} names a file, not a folder", f"give {flag} a folder")
@@ -320,7 +319,7 @@ def check_output_file(path: str | os.PathLike[str], flag: str = "--out",
     """Refuse an output file that cannot be one, before any work starts: an empty name, an
     existing folder, a missing folder, a path under a file or a system folder."""
     if path is None or not str(path).strip():
-        raise DataError(None, f"{flag} is empty", f"give {flag} a file name", field=flag)
+        raise DataError(flag, "is empty", f"give {flag} a file name")
     path = Path(os.path.abspath(Path(path).expanduser()))
     if path.is_dir():
         raise DataError(path, f"{flag} names an existing folder, not a file",
@@ -328,7 +327,7 @@ def check_output_file(path: str | os.PathLike[str], flag: str = "--out",
                         f"{path / ('out' + (suffix or ''))}")
     if suffix and path.suffix.lower() != suffix:
         raise DataError(path, f"{flag} must name a {suffix} file", f"end the name in {suffix}")
-    _check_writable_place(path, flag)
+    _check_writable_place(path.parent, flag)  # an existing file is overwritten (atomically)
     if not path.parent.is_dir():
         raise DataError(path, f"the folder of {flag} does not exist: {path.parent}",
                         "create it first or give another path")

@@ -6,11 +6,11 @@ refused with a message rather than half-read.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path, PurePosixPath
 
 from hktwin.core.errors import DataError
+from hktwin.core.files import read_json
 from hktwin.core.paths import demo_pack_dir
 from hktwin.core.progress import Progress, no_progress
 from hktwin.geo.buildings import read_buildings
@@ -18,6 +18,8 @@ from hktwin.geo.city import CityModel
 from hktwin.geo.terrain import read_terrain
 from hktwin.geo.vector import read_vector
 
+#: Largest manifest read (real ones are a few kB; the import history is capped).
+MAX_MANIFEST_BYTES = 16 * 2**20
 PACK_FORMAT = "hktwin-pack"
 PACK_VERSION = 1
 LAYER_KINDS = ("terrain", "buildings", "roads", "districts", "stations", "population", "vector",
@@ -62,10 +64,10 @@ def read_manifest(pack_dir: Path) -> dict:
     if not path.is_file():
         raise DataError(path, "the folder has no manifest.json, so it is not a data pack",
                         "build a pack with `hktwin data import` or give another folder")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(path, f"the manifest is not valid JSON ({exc})",
+    try:  # bounded (a manifest is a few kB) and never a RecursionError, however deep
+        manifest = read_json(path, MAX_MANIFEST_BYTES, "pack manifest")
+    except DataError as exc:
+        raise DataError(path, f"the manifest is not usable ({exc.problem})",
                         "restore manifest.json from a backup or rebuild the pack") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
         raise DataError(path, f"not an HK Twin data pack manifest (format must be '{PACK_FORMAT}')",

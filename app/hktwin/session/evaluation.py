@@ -329,9 +329,9 @@ def write_evaluation(ev: ScenarioEvaluation, out_dir: str | os.PathLike[str],
     with output_set(target) as stage:
         write_outputs(stage, ev.result, ev.scenario.sites, title=ev.title)
         if cancel is not None and cancel.is_set():
-            from hktwin.analysis.coverage import Cancelled
+            from hktwin.core.errors import Cancelled
 
-            raise Cancelled()
+            raise Cancelled("export cancelled; the previous outputs are kept")
     (progress or no_progress)(1.0, "Report written")
     ev.files = {name.split(".")[0]: target / name for name in OUTPUT_FILES}
     ev.files["coverage"] = target / "coverage.tif"
