@@ -1,0 +1,52 @@
+"""The Qt bridge of the task runner: work runs off the GUI thread; progress, completion and the
+runner's events arrive on it; a cancel is reported as a cancel."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from hktwin.core.errors import Cancelled
+from hktwin.session.tasks import TaskRunner
+from hktwin.ui.tasks import QtLauncher
+
+
+def test_work_runs_off_the_gui_thread_and_reports_on_it(qtbot):
+    main = threading.current_thread()
+    launcher = QtLauncher()
+    runner = TaskRunner(launcher)
+    where: dict[str, list] = {"work": [], "progress": [], "done": [], "finished": []}
+
+    def work(progress, cancel):
+        where["work"].append(threading.current_thread())
+        for i in range(5):
+            progress(i / 5, f"step {i}")
+            time.sleep(0.01)
+        return "result"
+
+    runner.progressed.connect(lambda t, f, m: where["progress"].append(threading.current_thread()))
+    runner.finished.connect(lambda t: where["finished"].append(threading.current_thread()))
+    task = runner.submit("t", work, on_done=lambda r: where["done"].append(
+        (threading.current_thread(), r)))
+    qtbot.waitUntil(lambda: bool(where["finished"]), timeout=10_000)
+    assert task.state == "done" and where["done"] == [(main, "result")]
+    assert where["work"] and where["work"][0] is not main
+    assert where["progress"] and all(t is main for t in where["progress"])
+    assert where["finished"] == [main]
+    launcher.wait()
+
+
+def test_a_cancelled_task_reports_cancelled_on_the_gui_thread(qtbot):
+    runner = TaskRunner(QtLauncher())
+    outcome = []
+
+    def work(progress, cancel):
+        while not cancel.is_set():
+            time.sleep(0.01)
+        raise Cancelled("stopped")
+
+    task = runner.submit("t", work, on_failed=lambda m: outcome.append(("failed", m)),
+                         on_cancelled=lambda: outcome.append(("cancelled",)))
+    task.cancel()
+    qtbot.waitUntil(lambda: bool(outcome), timeout=10_000)
+    assert outcome == [("cancelled",)] and task.state == "cancelled"
