@@ -233,8 +233,6 @@ def worst_spots(result: CoverageResult, n: int = WORST_SPOTS,
     centroid (so the point lies in the spot), its area, lowest and mean RSRP, and the nearest
     named road of the pack with the distance to it.
     """
-    from scipy import ndimage
-
     land = result.land
     rsrp = result.rsrp_dbm
     heard = land & np.isfinite(rsrp)
@@ -247,24 +245,18 @@ def worst_spots(result: CoverageResult, n: int = WORST_SPOTS,
     labels, count = _block_labels(bad, max(1, round(SPOT_BLOCK_M / grid.res)))
     if count == 0:
         return []
-    flat = labels.ravel()
-    cells = np.flatnonzero(flat)
-    ids = flat[cells]
-    counts = np.bincount(ids, minlength=count + 1)
+    counts = np.bincount(labels.ravel(), minlength=count + 1)
+    counts[0] = 0
     order = np.lexsort((np.arange(count + 1), -counts))
     order = order[counts[order] > 0][:n]
-    rows, cols = np.divmod(cells, grid.cols)
-    cy = np.bincount(ids, rows, count + 1) / np.maximum(counts, 1)
-    cx = np.bincount(ids, cols, count + 1) / np.maximum(counts, 1)
-    values = rsrp.ravel()[cells]
-    low = ndimage.minimum(values, ids, order)
-    mean = ndimage.mean(values, ids, order)
     xs, ys = grid.centres()
-    picks = []
-    for k in order:  # at most `n` spots: the cell of each nearest its centroid
-        mine = ids == k
-        r, c = rows[mine], cols[mine]
-        i = int(np.argmin((r - cy[k]) ** 2 + (c - cx[k]) ** 2))
+    picks, low, mean = [], [], []
+    for k in order:  # at most `n` spots: one pass over the labels each
+        r, c = np.nonzero(labels == k)
+        values = rsrp[r, c]
+        low.append(float(values.min()))
+        mean.append(float(values.mean()))
+        i = int(np.argmin((r - r.mean()) ** 2 + (c - c.mean()) ** 2))
         picks.append((float(xs[c[i]]), float(ys[r[i]])))
     from hktwin.geo.crs import to_wgs84
 
@@ -278,8 +270,8 @@ def worst_spots(result: CoverageResult, n: int = WORST_SPOTS,
             "x": round(px[i], 1), "y": round(py[i], 1),
             "lon": round(float(lon[i]), 6), "lat": round(float(lat[i]), 6),
             "area_m2": round(float(counts[k]) * grid.res**2, 1),
-            "min_rsrp_dbm": round(float(low[i]), 2),
-            "mean_rsrp_dbm": round(float(mean[i]), 2),
+            "min_rsrp_dbm": round(low[i], 2),
+            "mean_rsrp_dbm": round(mean[i], 2),
             "street": street[i][0], "street_distance_m": street[i][1],
         })
     return out
