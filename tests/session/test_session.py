@@ -325,3 +325,15 @@ def test_a_session_over_a_twin_loaded_elsewhere_can_plan(loaded_session):
     assert other.planning.sites_layer in twin.layers
     other.planning.editor.place("cell", *SHORE)
     assert len(other.planning.sites_layer.scenario.cells) == 1
+
+
+def test_opening_another_city_cancels_the_running_evaluation(session, tiny_pack):
+    planning = session.planning
+    for dx in range(0, 1200, 200):
+        planning.editor.place("cell", SHORE[0] + dx - 600, SHORE[1], SHORE[2])
+    planning.editor.set_meta(area=(832_100.0, 815_100.0, 835_900.0, 816_900.0))
+    planning.resolution_m = 2.0
+    task = planning.evaluate()
+    session.open_pack_now(tiny_pack)  # another city (the same files, a new CityModel)
+    assert task.wait(120) and task.state == "cancelled"
+    assert planning.results == [] and session.twin.layers.get("Coverage (RSRP)") is None

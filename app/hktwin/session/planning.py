@@ -207,7 +207,7 @@ class Planning:
                                      cancel=cancel)
 
         task = self.tasks.submit(EVALUATE_TASK, work,
-                                 on_done=lambda ev: self._on_evaluated(label, ev),
+                                 on_done=lambda ev: self._on_evaluated(label, ev, city),
                                  on_failed=lambda m: self._finish(f"Evaluation failed: {m}"),
                                  on_cancelled=lambda: self._finish("Evaluation cancelled"))
         if task is not None:
@@ -221,7 +221,10 @@ class Planning:
         self.busy.emit(False)
         self.status.emit(message)
 
-    def _on_evaluated(self, label: str, ev: ScenarioEvaluation) -> None:
+    def _on_evaluated(self, label: str, ev: ScenarioEvaluation, city=None) -> None:
+        if city is not None and city is not self.twin.city:  # another city opened meanwhile
+            self._finish(f"Evaluation of {label} dropped: another city was opened")
+            return
         self.results.append((label, ev))
         result = ev.result
         self._show_raster(COVERAGE_LAYER, result.rsrp_dbm, result.bounds, "rsrp",
@@ -266,7 +269,9 @@ class Planning:
 
             return evaluate(city, sites, settings, cancel=cancel)
 
-        self.tasks.submit(PREVIEW_TASK, work, on_done=self._on_preview,
+        self.tasks.submit(PREVIEW_TASK, work,
+                          on_done=lambda r: self._on_preview(r) if city is self.twin.city
+                          else None,
                           on_cancelled=self._next_preview, on_failed=lambda m: log.warning(
                               "coverage preview failed: %s", m))
 

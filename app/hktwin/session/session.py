@@ -95,7 +95,10 @@ class Session:
         self.load_failed.emit(message)
 
     def show_city(self, loaded: LoadedCity, defer_live: bool = False) -> None:
-        """Replace the open city by a loaded one (its city layers first)."""
+        """Replace the open city by a loaded one (its city layers first); evaluations of the
+        old city are cancelled (their results would not fit the new one)."""
+        self.tasks.cancel("evaluate")
+        self.tasks.cancel("preview")
         self.feeds.close()
         twin = self.twin
         twin.selection = None
