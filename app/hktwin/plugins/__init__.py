@@ -43,6 +43,8 @@ _TYPES = {
     "DataError": "hktwin.core.errors:DataError",
     "Progress": "hktwin.core.progress:Progress",
     "VisualAdapter": "hktwin.render.adapters:VisualAdapter",
+    "Hit": "hktwin.render.picking:Hit",
+    "PickRay": "hktwin.render.picking:PickRay",
     "evented": "psygnal:evented",
     "open_pack": "hktwin.geo.pack:open_pack",
 }

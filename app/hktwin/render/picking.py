@@ -68,10 +68,15 @@ def register_picker(layer_type: type[Layer], picker: Picker) -> None:
 
 
 def picker_for(layer: Layer) -> Picker | None:
+    """The picker registered for the layer's type, else its plugin's (`[[layers]] picker`,
+    imported on first use and run under the plugin guard), else None."""
     for cls in type(layer).__mro__:
         if cls in _PICKERS:
             return _PICKERS[cls]
-    return None
+    from hktwin.plugins import layer_contribution, pick_layer
+
+    found = layer_contribution(type(layer))
+    return pick_layer if found is not None and found.has("picker") else None
 
 
 def pick_layers(layers, ray: PickRay) -> list[Hit]:

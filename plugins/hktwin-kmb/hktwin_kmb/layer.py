@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -50,6 +50,13 @@ class BusStopsLayer(hp.LiveLayer):
     def _take_attrs(self, index: int, attrs: dict) -> None:
         self._next_arrivals[index] = list(attrs.get("etas", []))
         self.destination = attrs.get("dest_en", self.destination)
+
+    def describe(self, index: int) -> dict[str, Any]:
+        """What the inspector shows for a stop: its name, the next buses."""
+        info = super().describe(index)
+        info.update(name=str(self.names[index]), unit="min", route=ROUTE,
+                    destination=self.destination, **dict(inspector_rows(self, index)[2:]))
+        return info
 
     def label(self, index: int) -> str:
         value = self.values[index]
@@ -110,3 +117,19 @@ def inspector_rows(layer: BusStopsLayer, index: int) -> list[tuple[str, str]]:
     times = ", ".join(datetime.fromisoformat(t).strftime("%H:%M") for t in layer.arrivals[index])
     return [("Stop", str(layer.names[index])), ("Route", f"{ROUTE} to {layer.destination}"),
             ("Next buses", times or "none"), ("Data", "sample" if layer.sample else "live")]
+
+
+def pick(layer: BusStopsLayer, ray) -> Any:
+    """The stop drawn nearest the cursor (its disc on the pole), within 10 px; picked on screen
+    like the app's stations, so the window's inspector shows `describe`."""
+    if len(layer.keys) == 0:
+        return None
+    top = layer.positions.astype(np.float64).copy()
+    top[:, 2] += 40.0
+    px = ray.project(top)
+    d = np.hypot(px[:, 0] - ray.pixel[0], px[:, 1] - ray.pixel[1])
+    i = int(np.argmin(d))
+    if not np.isfinite(d[i]) or d[i] > 10.0:
+        return None
+    return hp.Hit(layer, "station", i, float(np.linalg.norm(top[i] - ray.origin)), top[i],
+                  float(d[i]))

@@ -65,3 +65,21 @@ def test_the_layer_places_the_route_s_stops_in_kowloon_with_the_sample_arrivals(
     assert np.isfinite(layer.values).all()
     assert inspector_rows(layer, 0)[2][1].count(":") >= 2  # at least two next buses
     assert "sample" in layer.summary
+
+
+def test_a_click_near_a_stop_picks_it_and_the_inspector_shows_its_next_buses():
+    (layer,) = make_layers(fake_city())
+    # a camera looking straight down: screen pixels are scene metres / 10
+    project = lambda pts: np.asarray(pts)[:, :2] / 10.0  # noqa: E731
+    star_ferry = layer.positions[0] + np.array([0.0, 0.0, 40.0])
+    ray = SimpleNamespace(pixel=(star_ferry[0] / 10 + 3, star_ferry[1] / 10 - 2), project=project,
+                          origin=star_ferry + np.array([0.0, 0.0, 1000.0]))
+    from hktwin_kmb.layer import pick
+
+    hit = pick(layer, ray)
+    assert hit.item == 0 and hit.kind == "station" and hit.screen_px == pytest.approx(13 ** 0.5)
+    far = SimpleNamespace(pixel=(star_ferry[0] / 10 + 50, star_ferry[1] / 10), project=project,
+                          origin=ray.origin)
+    assert pick(layer, far) is None or pick(layer, far).item != 0
+    info = layer.describe(0)
+    assert info["name"] == "STAR FERRY" and info["Next buses"].count(":") >= 2
