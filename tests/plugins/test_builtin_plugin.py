@@ -21,6 +21,17 @@ def test_the_built_in_layers_are_the_adapters_the_renderer_registers():
     assert declared == registered
 
 
+def test_the_built_in_pickers_are_the_ones_picking_registers():
+    from hktwin.render import picking
+
+    manifest = read_manifest(MANIFEST)
+    declared = {c.code["model"]: c.code["picker"] for c in manifest.of_kind("layers")
+                if "picker" in c.code}
+    registered = {f"{k.__module__}:{k.__qualname__}": f"{v.__module__}:{v.__qualname__}"
+                  for k, v in picking._PICKERS.items()}
+    assert declared == registered
+
+
 def test_the_built_in_feeds_are_the_sources_the_feed_room_knows():
     from hktwin.feeds import sources
 
