@@ -49,6 +49,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.slow  # loads and renders the whole demo city in a child process (~15 s)
 def test_example_plugin_layers_are_drawn_in_a_snapshot():
     missing = [m for m in ("hktwin_noise", "hktwin_sun", "hktwin_kmb")
                if importlib.util.find_spec(m) is None]

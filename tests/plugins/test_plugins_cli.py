@@ -93,6 +93,7 @@ def test_enable_and_disable_are_kept_in_the_settings(tmp_path):
     assert bad.returncode == 2 and "no plugin called" in bad.stderr
 
 
+@pytest.mark.slow  # runs the skeleton's own pytest in a child process
 def test_new_writes_a_skeleton_whose_test_passes(tmp_path):
     out = hktwin("plugins", "new", "street-trees", "--dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
