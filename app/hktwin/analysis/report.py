@@ -484,8 +484,9 @@ figure{margin:0 0 18px 0}figcaption{font-size:13px;color:#555;margin-top:4px}
 svg.map,svg.chart{display:block;max-width:100%;height:auto}
 .note{color:#8a4b00}
 @page{size:A4;margin:12mm}
+.keep{break-inside:avoid}
 @media print{body{margin:0;padding:0;max-width:none}h2{break-after:avoid}
-figure,table,svg{break-inside:avoid}}
+figure,table,svg{break-inside:avoid}td,th{font-size:11px;padding:3px 6px}}
 """
 
 #: (key, label, kind) of the headline metrics; kind "share" prints a percentage as the CLI does.
@@ -565,18 +566,18 @@ def _worst_spots(m: dict) -> str:
                  f"{percent(m.get('no_signal_share'))}) is the plan's edge, not listed.")
     text += "</p>"
     if not spots:
-        return f"<h2>Worst spots</h2>{text}<p>None: every outdoor cell in reach is covered.</p>"
+        return (f'<div class="keep"><h2>Worst spots</h2>{text}<p>None: every outdoor cell in '
+                "reach is covered.</p></div>")
     rows = []
     for i, s in enumerate(spots):
         street = s.get("street")
         where = "n/a" if street is None else f"{street} ({s['street_distance_m']:.0f} m)"
-        rows.append([i + 1, where, _Num(f"{s['x']:.0f}"), _Num(f"{s['y']:.0f}"),
-                     _Num(f"{s['lat']:.5f}"), _Num(f"{s['lon']:.5f}"),
-                     _Num(f"{s['area_m2']:,.0f}"), s["min_rsrp_dbm"], s["mean_rsrp_dbm"]])
-    return "<h2>Worst spots</h2>" + text + _table(
-        ["#", "Nearest road", "Easting (HK1980)", "Northing (HK1980)", "Latitude (WGS84)",
-         "Longitude (WGS84)", "Area (m²)", "Lowest RSRP (dBm)", "Mean RSRP (dBm)"],
-        rows, "worst")
+        rows.append([i + 1, where, _Num(f"{s['x']:.0f}, {s['y']:.0f}"),
+                     _Num(f"{s['lat']:.5f}, {s['lon']:.5f}"), _Num(f"{s['area_m2']:,.0f}"),
+                     _Num(f"{s['min_rsrp_dbm']:.1f} / {s['mean_rsrp_dbm']:.1f}")])
+    return '<div class="keep"><h2>Worst spots</h2>' + text + _table(
+        ["#", "Nearest road", "HK1980 E, N (m)", "WGS84 lat, lon", "Area (m²)",
+         "RSRP lowest / mean (dBm)"], rows, "worst") + "</div>"
 
 
 def _sections(result: CoverageResult) -> list[str]:
@@ -588,7 +589,8 @@ def _sections(result: CoverageResult) -> list[str]:
          "Median throughput (Mbit/s)"],
         [[c["name"] or c["id"], c["band"], c["scenario"], c["served_area_km2"],
           c["median_rsrp_dbm"], c["median_throughput_mbps"]] for c in cells], "cells")
-        + "<p>Outdoor land each cell serves best:</p>" + served_area_svg(cells))
+        + '<div class="keep"><p>Outdoor land each cell serves best:</p>'
+        + served_area_svg(cells) + "</div>")
     anchors = m.get("anchors", [])
     if anchors:
         out.append("<h2>AR anchors</h2>" + _table(
