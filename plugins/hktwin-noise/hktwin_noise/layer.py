@@ -86,6 +86,22 @@ class NoiseLayer(hp.Layer):
         levels = self.link_l10[self.pair_link] + self.pair_correction
         self.cell_l10 = crtn.combine(levels, self.pair_cell, len(self.cell_xy))
 
+    def loudest_link(self, cell: int) -> int:
+        """The link that contributes most at a street cell."""
+        pairs = np.flatnonzero(self.pair_cell == cell)
+        levels = self.link_l10[self.pair_link[pairs]] + self.pair_correction[pairs]
+        return int(self.pair_link[pairs[np.argmax(levels)]])
+
+    def describe(self, cell: int) -> dict[str, Any]:
+        """What the inspector shows for a street cell: its L10 and the loudest link there."""
+        link = self.loudest_link(cell)
+        rows = dict(inspector_rows(self, link))
+        return {"name": f"Street cell near link {self.link_ids[link]}",
+                "kind": "road noise (CRTN L10)", "key": str(self.link_ids[link]),
+                "value": round(float(self.cell_l10[cell]), 1), "unit": "dB(A)",
+                "exceeds": bool(self.cell_l10[cell] > self.threshold),
+                **{k: v for k, v in rows.items() if k != "Link"}}
+
     def exceeding_links(self) -> np.ndarray:
         """Indices of links whose L10 at 10 m from the kerb exceeds the threshold."""
         return np.flatnonzero(self.link_l10 > self.threshold)
@@ -213,3 +229,17 @@ def live_speeds(twin: Any) -> dict[str, float]:
             return {str(k): float(v) for k, v in zip(other.keys, values, strict=False)
                     if np.isfinite(v)}
     return {}
+
+
+def pick(layer: NoiseLayer, ray: Any) -> Any:
+    """The street cell drawn nearest the cursor, within 12 px (picked on screen, like links)."""
+    if len(layer.cell_xy) == 0:
+        return None
+    centres = np.column_stack([layer.cell_xy, layer.cell_z])
+    px = ray.project(centres)
+    d = np.hypot(px[:, 0] - ray.pixel[0], px[:, 1] - ray.pixel[1])
+    i = int(np.nanargmin(d))
+    if not d[i] <= 12.0:
+        return None
+    return hp.Hit(layer, "link", i, float(np.linalg.norm(centres[i] - ray.origin)), centres[i],
+                  float(d[i]))

@@ -86,3 +86,19 @@ def test_street_cells_cover_the_band_and_no_more():
     cells = street_cells(np.array([[0.0, 0.0]]), np.array([[500.0, 0.0]]), cell=25.0, band=75.0)
     assert np.abs(cells[:, 1]).max() <= 75.0 + 25.0
     assert cells[:, 0].min() >= -100.0 and cells[:, 0].max() <= 600.0
+
+
+def test_a_picked_street_cell_describes_its_level_and_loudest_link():
+    from types import SimpleNamespace
+
+    from hktwin_noise.layer import pick
+
+    layer = one_link_layer(limit=50.0)
+    i = int(np.flatnonzero(np.all(np.isclose(layer.cell_xy, [1512.5, 5062.5]), axis=1))[0])
+    ray = SimpleNamespace(pixel=(1512.5, 5062.5 + 4.0), project=lambda p: np.asarray(p)[:, :2],
+                          origin=np.array([1512.5, 5062.5, 500.0]))
+    hit = pick(layer, ray)
+    assert hit.item == i and hit.screen_px == pytest.approx(4.0)
+    info = layer.describe(i)
+    assert info["value"] == pytest.approx(round(74.0815 - 6.6558, 1))
+    assert info["key"] == "L1" and info["exceeds"] == (info["value"] > 70)
