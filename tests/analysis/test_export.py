@@ -147,3 +147,21 @@ def test_compare_refuses_different_grids(city, result):
                      scheduler="sync")
     with pytest.raises(SettingsError, match="same area and resolution"):
         compare(result, other)
+
+
+def test_served_area_chart_fits_long_names():
+    from hktwin.analysis.report import _text_width, served_area_svg
+
+    long = "Queen's Road Central lamppost 17 (east)"
+    rows = [{"id": "c1", "name": long, "band": "n78", "scenario": "UMi",
+             "served_area_km2": 0.25},
+            {"id": "c2", "name": "", "band": "n258", "scenario": "UMa",
+             "served_area_km2": 0.01}]
+    svg = served_area_svg(rows, width=900)
+    assert f">{long}</text>" in svg.replace("&#x27;", "'")  # the whole name, not cut
+    bar_x = float(re.search(r'<rect x="([0-9.]+)"', svg).group(1))
+    assert bar_x >= _text_width(long)  # the label column holds it
+    assert 'viewBox="0 0 900 ' in svg  # scales to its container (max-width 100%)
+    values = re.findall(r'<rect x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"', svg)
+    for x, w in values:  # every bar and its value text end inside the chart
+        assert float(x) + float(w) + _text_width("0.250 km² (n78, UMi)") <= 900
