@@ -125,7 +125,9 @@ class Session:
             self.planning.recover()  # after a crash, the planner's work comes back
         if self.planning.sites_layer not in self.twin.layers:
             self.twin.layers.append(self.planning.sites_layer)
-        self.feeds.bind(loaded.store, loaded.live_layers)
+        # plugins' live layers (from their layer factories) follow the clock and feeds too
+        from_plugins = [la for la in loaded.layers if isinstance(la, LiveLayer)]
+        self.feeds.bind(loaded.store, [*loaded.live_layers, *from_plugins])
         self.live_added.emit(loaded)
 
     # -- selection ---------------------------------------------------------------------------

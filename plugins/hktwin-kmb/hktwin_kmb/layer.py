@@ -42,6 +42,8 @@ class BusStopsLayer(hp.LiveLayer):
     kind: ClassVar[str] = "bus stops"
 
     def update(self, values) -> None:
+        if not values and self.sample:
+            return  # nothing polled or recorded yet: keep showing the sample, labelled so
         self._next_arrivals = [[] for _ in range(len(self.keys))]
         super().update(values)
         self.arrivals = self._next_arrivals

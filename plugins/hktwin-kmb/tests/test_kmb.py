@@ -83,3 +83,16 @@ def test_a_click_near_a_stop_picks_it_and_the_inspector_shows_its_next_buses():
     assert pick(layer, far) is None or pick(layer, far).item != 0
     info = layer.describe(0)
     assert info["name"] == "STAR FERRY" and info["Next buses"].count(":") >= 2
+
+
+def test_the_sample_stays_until_the_feed_has_data_then_live_values_replace_it():
+    (layer,) = make_layers(fake_city())
+    before = layer.values.copy()
+    layer.update({})  # a store with nothing from this source yet
+    assert layer.sample and np.array_equal(layer.values, before, equal_nan=True)
+    rows = parse(data_file(SAMPLE_FILE))
+    first = rows[0]
+    layer.update({first.key: (7.0, first.observed_at, first.attrs)})
+    assert not layer.sample
+    assert layer.values[list(layer.keys).index(first.key)] == 7.0
+    assert np.isnan(layer.values).sum() == len(layer.keys) - 1
