@@ -10,6 +10,7 @@ import pytest
 
 # The feed tests' document builders (tests/feeds/feed_server.py) serve these tests too.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "feeds"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "geo_import"))
 
 
 @pytest.fixture

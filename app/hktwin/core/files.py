@@ -41,25 +41,53 @@ class DiskFullError(HKTwinError):
                          "there or write to another disk")
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    """True for an OSError (or one in its cause chain) that says the device is full."""
+#: Messages of libraries that wrap a full disk in their own errors (GDAL, SQLite, libtiff).
+_FULL_TEXTS = ("No space left on device", "disk is full", "Free disk space available")
+#: Messages of failed writes that mean a full disk when the device has (almost) no room left.
+_WRITE_TEXTS = ("Write error", "Write failed", "write error", "Failed to write")
+#: Below this many free bytes a failed write is put down to the full disk.
+NEARLY_FULL_BYTES = 64 * 2**20
+
+
+def _free_bytes(where: str | os.PathLike[str]) -> int | None:
+    import shutil
+
+    probe = Path(where)
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        return shutil.disk_usage(probe).free
+    except OSError:
+        return None
+
+
+def is_disk_full(exc: BaseException | None, where: str | os.PathLike[str] | None = None) -> bool:
+    """True for an error (or one in its cause chain) that says the device is full: ENOSPC or
+    EDQUOT, a library's words for it, or a failed write while the device at `where` is nearly
+    full (libtiff says only "Write error")."""
     seen = 0
+    write_failed = False
     while exc is not None and seen < 10:
         if isinstance(exc, DiskFullError):
             return True
         if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
             return True
-        if "No space left on device" in str(exc):  # GDAL and sqlite wrap it in their own errors
+        text = str(exc)
+        if any(t in text for t in _FULL_TEXTS):
             return True
+        write_failed = write_failed or any(t in text for t in _WRITE_TEXTS)
         exc = exc.__cause__ or exc.__context__
         seen += 1
+    if write_failed and where is not None:
+        free = _free_bytes(where)
+        return free is not None and free < NEARLY_FULL_BYTES
     return False
 
 
 def os_error(exc: BaseException, path: str | os.PathLike[str], doing: str = "write the file",
              fix: str = "check the folder exists and that you may write there") -> HKTwinError:
     """The user-facing error for an OSError while working on `path` (raise it `from exc`)."""
-    if is_disk_full(exc):
+    if is_disk_full(exc, Path(path).parent):
         return DiskFullError(path)
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return DataError(path, f"cannot {doing} ({reason})", fix)
@@ -119,7 +147,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except OSError as exc:
         raise os_error(exc, path) from exc
     except BaseException as exc:
-        if is_disk_full(exc):
+        if is_disk_full(exc, path.parent):
             raise DiskFullError(path) from exc
         raise
     finally:

@@ -147,8 +147,9 @@ def import_files(
             options.check_cancel()
             _swap(work, pack_dir)
         except BaseException as exc:
+            full = is_disk_full(exc, pack_dir.parent)  # before the staging folder frees room
             shutil.rmtree(work, ignore_errors=True)
-            if is_disk_full(exc) and not isinstance(exc, DiskFullError):
+            if full:  # the device, not the input: name where the space ran out
                 raise DiskFullError(pack_dir.parent) from exc
             if isinstance(exc, OSError):
                 raise os_error(exc, pack_dir, "write the pack") from exc

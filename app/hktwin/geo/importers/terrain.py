@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from hktwin.core.errors import DataError
+from hktwin.core.files import DiskFullError, is_disk_full
 from hktwin.core.limits import TERRAIN_M, is_sentinel, outside
 from hktwin.core.progress import Progress, no_progress
 from hktwin.geo.crs import HK1980
@@ -77,6 +78,8 @@ def import_rasters(sources: list[Source], out_path: Path, name: str, kind: str,
 
             gdal_copy(staging, out_path, driver="COG", **COG_OPTIONS)
     except RasterioError as exc:
+        if is_disk_full(exc, out_path.parent):  # before the staging file is removed
+            raise DiskFullError(out_path.parent) from exc
         raise DataError(sources[0].path, f"cannot convert the raster ({_short(exc)})",
                         "check that the file is complete; export it again as GeoTIFF") from exc
     finally:
