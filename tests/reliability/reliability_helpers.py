@@ -36,16 +36,21 @@ def write_points(path: Path, n: int, dx: float = 0.0) -> Path:
     return path
 
 
-#: A child process importing into a pack through the real CLI; `pause` seconds are spent inside
-#: the import (after staging, before the swap), so imports started together overlap for sure.
+#: A child process importing into a pack through the real CLI; it pauses inside the import
+#: (after staging, before the swap) for `pause` seconds, or until the file `pause` exists.
 IMPORT_CHILD = r"""
-import sys, time
+import os, sys, time
 import hktwin.geo.pack_writer as pw
-pause = float(sys.argv[1])
+pause = sys.argv[1]
 validate = pw._validate
 def slow_validate(work, pack_dir):
     print("STAGED", flush=True)
-    time.sleep(pause)
+    if pause.replace(".", "").isdigit():
+        time.sleep(float(pause))
+    else:  # a file name: hold on until it exists
+        deadline = time.monotonic() + 120
+        while not os.path.exists(pause) and time.monotonic() < deadline:
+            time.sleep(0.05)
     return validate(work, pack_dir)
 pw._validate = slow_validate
 from hktwin.cli import main
@@ -53,7 +58,7 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-def import_child(pause: float, *argv: str):
+def import_child(pause: float | str, *argv: str):
     """Start `hktwin data import ...` in a child process (stdout piped)."""
     import subprocess
     import sys

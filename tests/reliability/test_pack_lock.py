@@ -25,14 +25,22 @@ def pack(tiny_pack, tmp_path) -> Path:
 def test_two_concurrent_imports_both_land(pack, tmp_path):
     a = write_points(tmp_path / "alpha.geojson", 3)
     b = write_points(tmp_path / "beta.geojson", 4, dx=7.0)
-    first = import_child(1.5, str(a), "--pack", str(pack), "--as", "vector")
+    release = tmp_path / "release"
+    first = import_child(str(release), str(a), "--pack", str(pack), "--as", "vector")
     assert first.stdout.readline().strip() == "STAGED"  # the first holds the lock now
     second = import_child(0.0, str(b), "--pack", str(pack), "--as", "vector")
+    seen = []
+    for line in second.stderr:  # the second says it waits (while the first still holds on)
+        seen.append(line)
+        if "Waiting for another import of hk" in line:
+            break
+    assert any("Waiting for another import of hk" in line for line in seen), seen
+    assert f"(process {first.pid})" in seen[-1]
+    release.touch()
     _, err1 = first.communicate(timeout=120)
     _, err2 = second.communicate(timeout=120)
     assert first.returncode == 0, err1
-    assert second.returncode == 0, err2
-    assert "Waiting for another import of hk" in err2
+    assert second.returncode == 0, "".join(seen) + err2
     layers = json.loads((pack / "manifest.json").read_text())["layers"]
     assert {"alpha", "beta"} <= set(layers)
     city = open_pack(pack)
