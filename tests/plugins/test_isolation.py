@@ -348,3 +348,28 @@ def test_two_plugins_with_one_name_keep_the_first(site, fresh):
     names = [p for p in reg.plugins() if p.entry_point.startswith("hkt_test_good")]
     assert sum(p.active for p in names) == 1
     assert any("already called 'good'" in (p.error or "") for p in names)
+
+
+def test_the_session_tells_of_refused_and_failing_plugins_once(site, fresh):
+    from hktwin.session import Session
+
+    write_plugin(site, "future", "[plugin]\nname = 'future'\napi = '3'\n")
+    write_plugin(site, "crashy", """
+        [plugin]
+        name = "crashy"
+        api = "1"
+        [[analyses]]
+        name = "boom"
+        run = "hkt_test_crashy.code:run"
+        """, {"code.py": "raise ImportError('numpyy')"})
+    fresh()
+    session = Session()
+    said: list[str] = []
+    session.status.connect(said.append)
+    assert any("'future' was not loaded" in n for n in session.plugin_notices)
+    with pytest.raises(hp.PluginError):
+        hp.contribution("analyses", "boom").load("run")
+    with pytest.raises(hp.PluginError):
+        hp.contribution("analyses", "boom").load("run")
+    assert [s for s in said if "crashy" in s] == [
+        "Plugin 'crashy' failed (import) and is disabled: ImportError: numpyy"]

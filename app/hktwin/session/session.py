@@ -62,6 +62,41 @@ class Session:
         self.planning.scenario_changed.connect(self._watch_scenario)
         if self.twin.city is not None and self.planning.sites_layer not in self.twin.layers:
             self.twin.layers.append(self.planning.sites_layer)  # a twin loaded elsewhere
+        self._watch_plugins()
+
+    # -- plugins -----------------------------------------------------------------------------
+    def _watch_plugins(self) -> None:
+        """Plugin failures become status lines, once each: those refused at start-up and any
+        that fail later. One on a worker thread waits in `plugin_notices` until the next
+        city is shown (on the caller's thread), so a window never hears it off its thread."""
+        import threading
+        import weakref
+
+        from hktwin.plugins import on_failure, registry
+
+        self.plugin_notices: list[str] = [
+            f"Plugin '{p.name}' was not loaded: {p.error}" for p in registry().failures()
+            if p.stage in ("manifest", "api")]
+        main = threading.main_thread()
+        me = weakref.ref(self)
+
+        def tell(plugin) -> None:
+            session = me()
+            if session is None:
+                return
+            text = (f"Plugin '{plugin.name}' failed ({plugin.stage}) and is disabled: "
+                    f"{plugin.error}")
+            if threading.current_thread() is main:
+                session.status.emit(text)
+            else:
+                session.plugin_notices.append(text)
+
+        on_failure(tell)
+
+    def _flush_plugin_notices(self) -> None:
+        notices, self.plugin_notices = self.plugin_notices, []
+        for text in notices:
+            self.status.emit(text)
 
     # -- opening a city ----------------------------------------------------------------------
     @property
@@ -111,6 +146,7 @@ class Session:
         self.status.emit(f"Loaded {loaded.city.name}" + (" (meshes from cache)"
                                                          if loaded.meshes_from_cache else ""))
         self.city_opened.emit(loaded)
+        self._flush_plugin_notices()
         if not defer_live:
             self.add_live_layers()
 
