@@ -175,7 +175,7 @@ def read_csv(path: str | os.PathLike[str]) -> SpeedHistory:
         raise DataError(path, "no row has a speed", "fill the speed column", field="speed")
     first = datetime.fromisoformat(raw_t.iloc[0].replace("Z", "+00:00"))
     offset = int(first.utcoffset().total_seconds()) if first.utcoffset() is not None else 0
-    seconds = (when.to_numpy().astype("datetime64[s]").astype(np.int64))
+    seconds = ((when - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
     return from_long(seconds, keys, values, utc_offset_s=offset, source=str(path), path=path)
 
 

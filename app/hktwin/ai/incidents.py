@@ -50,6 +50,7 @@ class IncidentScan:
     link_ids: tuple[str, ...]
     below: np.ndarray  # bool (T', L)
     run: np.ndarray  # int (T', L): consecutive below-band updates up to and including t
+    flagged: np.ndarray  # bool (T', L): inside a flagged incident (from its n-th update on)
     incidents: list[Incident]
     consecutive: int
 
@@ -58,7 +59,7 @@ class IncidentScan:
         i = int(np.searchsorted(self.times, when, side="right")) - 1
         if i < 0:
             return []
-        return [self.link_ids[j] for j in np.flatnonzero(self.run[i] >= self.consecutive)]
+        return [self.link_ids[j] for j in np.flatnonzero(self.flagged[i])]
 
 
 def scan(model, history: SpeedHistory, start: int | None = None, end: int | None = None, *,
@@ -91,27 +92,49 @@ def scan(model, history: SpeedHistory, start: int | None = None, end: int | None
     obs = win.speed[targets]
     line = low - margin_bands * (high - low)
     below = np.isfinite(obs) & np.isfinite(line) & (obs < line)
-    # consecutive count so far: cumulative sum reset at every False
-    c = np.cumsum(below, axis=0)
-    reset = np.maximum.accumulate(np.where(~below, c, 0), axis=0)
-    run = c - reset
-    incidents = _runs(below, run, consecutive, win.times[targets], obs, low, mid, model.link_ids)
-    return IncidentScan(win.times[targets], model.link_ids, below, run, incidents, consecutive)
+    c = np.cumsum(below, axis=0)  # consecutive count so far: a cumulative sum reset at False
+    run = c - np.maximum.accumulate(np.where(~below, c, 0), axis=0)
+    incidents, active = _incidents(model, prep, targets, h, below, obs, low, mid, consecutive,
+                                   margin_bands)
+    return IncidentScan(win.times[targets], model.link_ids, below, run, active, incidents,
+                        consecutive)
 
 
-def _runs(below, run, n, times, obs, low, mid, ids) -> list[Incident]:
+def _incidents(model, prep, targets, h, below, obs, low, mid, n, margin):
+    """Runs of `n`+ below-band updates, each extended while the link stays below the band of
+    the forecast made before it began (a forecast made during an incident already expects the
+    low speed, so the sliding comparison alone would end it after `horizon` minutes)."""
+    from hktwin.ai.traffic import HORIZONS_MIN
+
+    win = prep.history
+    ids = model.link_ids
     pad = np.zeros((1, below.shape[1]), dtype=np.int8)
     d = np.diff(np.vstack([pad, below.astype(np.int8), pad]), axis=0)
     s_link, s_t = np.nonzero(d.T == 1)
-    _, e_t = np.nonzero(d.T == -1)  # exclusive end (same link order as the starts)
-    out = []
+    _, e_t = np.nonzero(d.T == -1)  # exclusive ends, in the same link order as the starts
+    active = np.zeros(below.shape, dtype=bool)
+    out: list[Incident] = []
+    reach = np.full(below.shape[1], -1)
     last = below.shape[0]
+    hs = np.array([model.h_steps(m) for m in HORIZONS_MIN])
     for link, a, b in zip(s_link.tolist(), s_t.tolist(), e_t.tolist(), strict=True):
-        if b - a < n:
+        if b - a < n or a < reach[link]:
             continue
-        seg = obs[a:b, link]
-        out.append(Incident(ids[link], int(times[a]), int(times[b - 1]), b - a,
-                            float(np.nanmin(seg)), float(mid[a, link]), float(low[a, link]),
-                            b == last))
+        origin = int(targets[a] - h)
+        ref = model.predict_rows(prep, np.full(hs.size, origin), np.full(hs.size, link), hs,
+                                 np.array(HORIZONS_MIN))
+        frozen = ref[:, 0] - margin * (ref[:, 2] - ref[:, 0])
+        ahead = targets[a:] - origin
+        line = np.interp(ahead, hs, frozen)  # held at the 60-minute value beyond it
+        seg = obs[a:, link]
+        still = ~(seg >= line)  # NaN readings do not end it
+        end = a + (int(np.argmin(still)) if not still.all() else still.size)
+        end = max(end, b)
+        active[a + n - 1:end, link] = True
+        reach[link] = end
+        out.append(Incident(ids[link], int(win.times[targets[a]]),
+                            int(win.times[targets[end - 1]]), end - a,
+                            float(np.nanmin(obs[a:end, link])), float(mid[a, link]),
+                            float(low[a, link]), end == last))
     out.sort(key=lambda i: (i.start, i.link_id))
-    return out
+    return out, active

@@ -248,7 +248,7 @@ class TrafficModel:
     def predict_rows(self, prep: Prepared, t: np.ndarray, link: np.ndarray, h_steps: np.ndarray,
                      h_min: np.ndarray) -> np.ndarray:
         """(n, 3) speeds at the 10/50/90 % quantiles, calibrated, in the history's units."""
-        x = features(prep, self.norm, t, link, h_steps)
+        x = _zero(features(prep, self.norm, t, link, h_steps), self.info.get("dead_features", []))
         r0 = x[:, 1].astype(np.float64)
         with _limits():
             q = np.column_stack([self.models[qq].predict(x) for qq in QUANTILES]) + r0[:, None]
@@ -279,6 +279,12 @@ def _limits():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=threads(), user_api="openmp")
+
+
+def _zero(x: np.ndarray, columns: list[int]) -> np.ndarray:
+    if columns:
+        x[:, columns] = 0.0
+    return x
 
 
 def _regressor(quantile: float, seed: int):
@@ -346,6 +352,11 @@ def fit(history: SpeedHistory, graph: LinkGraph | None = None, *, max_rows: int 
             cal_h.append(np.full(t.size, m))
     x = np.concatenate(train_x)
     y = np.concatenate(train_y)
+    # A feature with no value at all (no road graph: no neighbours) is set to 0 here and at
+    # prediction, so the trees never split on it (the booster refuses an all-missing column).
+    dead = [int(j) for j in np.flatnonzero(~np.isfinite(x).any(axis=0))]
+    x[:, dead] = 0.0
+    cal_x = [_zero(c, dead) for c in cal_x]
     models = {}
     for i, q in enumerate(QUANTILES):
         progress(0.05 + 0.8 * i / len(QUANTILES), f"fitting the {q:.0%} quantile "
@@ -369,7 +380,8 @@ def fit(history: SpeedHistory, graph: LinkGraph | None = None, *, max_rows: int 
             "fit_to": int(fit_hist.times[-1]) if fit_hist.n_times else None,
             "calibration_from": cal_start, "train_rows": int(x.shape[0]),
             "calibration_rows": int(sum(a.shape[0] for a in cal_x)),
-            "links": int(links.size), "unit": history.unit, "source": history.source,
+            "links": int(links.size), "dead_features": dead, "unit": history.unit,
+            "source": history.source,
             "simulated": bool(history.simulated), "graph_edges": graph.n_edges,
             "seconds": round(time.perf_counter() - started, 1)}
     return TrafficModel(history.link_ids, step, norm, graph, models, offsets, info)

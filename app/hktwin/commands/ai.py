@@ -52,11 +52,15 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="share of the time span the model card's backtest tests on")
     t.add_argument("--no-backtest", action="store_true",
                    help="skip the model card's backtest (faster)")
+    t.add_argument("--max-rows", type=int, default=240_000,
+                   help="training rows sampled from the history (default 240000)")
     b = traffic_parser("backtest", "score the forecast against persistence and the historical "
                                    "mean")
     b.add_argument("--model", type=Path, metavar="MODEL_DIR",
                    help="score this model instead of training on the first part")
     b.add_argument("--test-fraction", type=float, default=0.2)
+    b.add_argument("--max-rows", type=int, default=240_000,
+                   help="training rows sampled from the history (default 240000)")
     b.add_argument("--json", action="store_true", help="print JSON")
     f = traffic_parser("forecast", "forecast every link 15, 30 and 60 minutes ahead")
     f.add_argument("--model", type=Path, metavar="MODEL_DIR")
@@ -158,9 +162,9 @@ def run(args: argparse.Namespace, out=None) -> int:
         if not args.no_backtest:
             _stderr("backtest for the model card: training on the first part")
             result = traffic.backtest(history, graph, test_fraction=args.test_fraction,
-                                      progress=progress)
+                                      progress=progress, max_rows=args.max_rows)
         _stderr("training on the whole history")
-        model = traffic.fit(history, graph, progress=progress)
+        model = traffic.fit(history, graph, progress=progress, max_rows=args.max_rows)
         command = "hktwin " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["ai"] else ""
         card = traffic_card(model, result, command=command or None)
         traffic.save(model, args.out, card)
@@ -177,7 +181,8 @@ def run(args: argparse.Namespace, out=None) -> int:
             _stderr("warning: the model was trained on part of the test period; its scores "
                     "are in-sample")
         result = traffic.backtest(history, graph, test_fraction=args.test_fraction, model=model,
-                                  progress=None if args.json else TerminalProgress())
+                                  progress=None if args.json else TerminalProgress(),
+                                  max_rows=args.max_rows)
         if args.json:
             print(json.dumps(traffic.public(result)), file=out)
         else:
