@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from hktwin.core.files import atomic_path
 from hktwin.core.progress import Progress, no_progress
 from hktwin.geo.buildings import Buildings
 from hktwin.geo.extrude import extrude_footprints
@@ -146,9 +146,8 @@ def save_tiles(path: Path, tiles: list[Tile]) -> None:
     if tiles and all(t.boxes is not None for t in tiles):
         arrays.update(_box_arrays([t.boxes for t in tiles]))  # type: ignore[misc]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # no stray .tmp on a failure
+        np.savez(fh, **arrays)
 
 
 def load_tiles(path: Path) -> list[Tile]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hktwin.core.errors import DataError
+from hktwin.core.files import read_bounded
 from hktwin.geo.importers import KINDS
 from hktwin.geo.importers.ascii_grid import looks_like_ascii_grid
 from hktwin.geo.importers.common import find_column, short_error
@@ -282,7 +283,8 @@ def _check_prj(path: Path, exc: Exception) -> None:
     if not prj.is_file():
         return
     try:
-        CRS.from_user_input(prj.read_text(encoding="utf-8", errors="replace"))
+        CRS.from_user_input(read_bounded(prj, 1 << 20, "projection file").decode(
+            "utf-8", "replace"))
     except CRSError:
         raise DataError(path, f"the CRS in {prj.name} cannot be read ({_short(exc)})",
                         f"fix {prj.name}, or delete it and declare the CRS with --crs EPSG:2326",

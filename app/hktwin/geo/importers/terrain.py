@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from hktwin.core.errors import DataError
-from hktwin.core.files import DiskFullError, is_disk_full
+from hktwin.core.files import DiskFullError, is_disk_full, read_bounded
 from hktwin.core.limits import TERRAIN_M, is_sentinel, outside
 from hktwin.core.progress import Progress, no_progress
 from hktwin.geo.crs import HK1980
@@ -41,6 +41,7 @@ from hktwin.geo.importers.detect import Source
 BLOCK = 512
 OVERVIEW_FACTORS = (2, 4, 8, 16, 32, 64)
 GDAL_CACHE_MB = 256
+MAX_PRJ_BYTES = 1 << 20  # a .prj is one line of WKT
 MAX_CELLS = 2_000_000_000  # 8 GB of float32: far past Hong Kong at 1 m
 COG_OPTIONS = {"BLOCKSIZE": BLOCK, "COMPRESS": "DEFLATE", "PREDICTOR": "FLOATING_POINT",
                "OVERVIEWS": "FORCE_USE_EXISTING", "BIGTIFF": "IF_SAFER",
@@ -177,10 +178,11 @@ def _ascii_crs(source: Source):
     if source.member:
         prj = source.member.rsplit(".", 1)[0] + ".prj"
         with zipfile.ZipFile(source.path) as z:
-            if prj in z.namelist():
+            if prj in z.namelist() and z.getinfo(prj).file_size <= MAX_PRJ_BYTES:
                 text = z.read(prj).decode("utf-8", "replace")
     elif source.path.with_suffix(".prj").exists():
-        text = source.path.with_suffix(".prj").read_text(encoding="utf-8", errors="replace")
+        text = read_bounded(source.path.with_suffix(".prj"), MAX_PRJ_BYTES,
+                            "projection file").decode("utf-8", "replace")
     if not text:
         return None
     try:
