@@ -158,3 +158,18 @@ def test_a_district_grid_is_drawn_at_the_picture_size():
     assert frame.width == 1200 and frame.height == 1200
     assert 'width="1200"' in svg
     assert peak < 400e6, f"drawing took {peak / 1e6:.0f} MB"  # one full grid of floats: 256 MB
+    # The north rows are sea (ground below 0 m): drawn as sea whatever the RSRP there, while
+    # the land to the south carries the ramp (weak in the west, strong in the east).
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    png = base64.b64decode(re.search(r'href="data:image/png;base64,([^"]+)"', svg).group(1))
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    sea_rows = rgb[: int(1200 * 5 / 45) - 5]
+    assert _near(sea_rows, (170, 200, 226), 20).mean() > 0.95
+    land = rgb[-100:]
+    assert _near(land[:, :100], (110, 0, 20), 60).mean() > 0.5  # -140 dBm: the ramp's bottom
+    assert _near(land[:, -100:], (0, 90, 110), 60).mean() > 0.5  # -60 dBm: its top
