@@ -143,8 +143,12 @@ def street_cells(a: np.ndarray, b: np.ndarray, cell: float = CELL_M, band: float
     keep = np.hypot(ox, oy) <= band + cell / 2
     disc = np.column_stack([ox[keep], oy[keep]])
     pts = (along[:, None, :] + disc[None, :, :]).reshape(-1, 2)
-    ij = np.unique(np.floor(pts / cell).astype(np.int64), axis=0)
-    return (ij + 0.5) * cell
+    ij = np.floor(pts / cell).astype(np.int64)
+    # one int64 key per cell: a 1-D unique is ~20x quicker than unique rows
+    key = np.unique((ij[:, 0] << 32) + (ij[:, 1] & 0xFFFFFFFF))
+    i, j = key >> 32, (key & 0xFFFFFFFF).astype(np.int64)
+    j = np.where(j >= 1 << 31, j - (1 << 32), j)
+    return (np.column_stack([i, j]) + 0.5) * cell
 
 
 def build_noise_layer(links: dict[str, np.ndarray], limits: dict[str, float],
