@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 import pytest
+from plugin_test_helpers import write_plugin
 
 import hktwin.plugins as hp
-from conftest import write_plugin
 from hktwin.core import settings
 
 GOOD = """

@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import write_plugin
+from plugin_test_helpers import write_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = {"noise": "hktwin_noise", "sun": "hktwin_sun", "kmb": "hktwin_kmb"}

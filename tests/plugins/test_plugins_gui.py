@@ -10,8 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from conftest import write_plugin
+from plugin_test_helpers import write_plugin
 
 pytestmark = pytest.mark.gui
 if not os.environ.get("DISPLAY") and shutil.which("Xvfb") is None:
