@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from plugin_test_helpers import write_plugin  # noqa: F401  (the tests import it from here too)
 
 registry_mod = importlib.import_module("hktwin.plugins.registry")
 
