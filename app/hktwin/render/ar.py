@@ -20,6 +20,7 @@ import numpy as np
 from vispy import scene
 
 from hktwin.model.camera import StreetPose, street_pose_at
+from hktwin.render.fonts import canvas_fonts
 from hktwin.render.scene import CityCanvas
 
 CARD_FILL = (1.0, 1.0, 1.0, 0.92)
@@ -79,10 +80,8 @@ class ArPreview:
         self._occluder = None
         self._occluder_at: tuple[float, float] | None = None
         self._frame = None
-        if framed:
-            self._frame = _overlay(scene.visuals.Rectangle(
-                center=(0, 0), width=10, height=10, radius=18, color=PHONE_BODY,
-                border_color=(0.3, 0.3, 0.32, 1.0), parent=canvas.scene), -10)
+        if framed:  # the phone's body: four bezels round the screen (the sky shows through)
+            self._frame = _overlay(scene.visuals.Mesh(parent=canvas.scene), -10)
         self.street = canvas.add_street_view()
         self.street.place = self._place
         box = self.street.box
@@ -91,8 +90,9 @@ class ArPreview:
                                                   parent=box), 21)
         self._card_texts: list[scene.visuals.Text] = []
         self._hud_panel = _overlay(scene.visuals.Mesh(parent=box), 30)
-        self._hud_text = _overlay(scene.visuals.Text(color=HUD_TEXT, font_size=8, anchor_x="left",
-                                                     anchor_y="center", parent=box), 31)
+        self._hud_text = _overlay(scene.visuals.Text(
+            color=HUD_TEXT, font_size=8, anchor_x="left", anchor_y="center",
+            font_manager=canvas_fonts(canvas), parent=box), 31)
         self._cone = None
         if canvas.city_scene is not None:
             overview = canvas.city_scene.box.scene
@@ -137,8 +137,11 @@ class ArPreview:
             sh = sw / aspect
             sx, sy = x + (w - sw) / 2, y + (h - sh) / 2
             box.pos, box.size = (sx, sy), (sw, sh)
-            self._frame.center = (sx + sw / 2, sy + sh / 2)
-            self._frame.width, self._frame.height = sw + 2 * bezel, sh + 2 * bezel
+            ox, oy, ow, oh = sx - bezel, sy - bezel * 2.2, sw + 2 * bezel, sh + bezel * 4.4
+            bezels = np.array([[ox, oy, ox + ow, sy], [ox, sy + sh, ox + ow, oy + oh],
+                               [ox, sy, sx, sy + sh], [sx + sw, sy, ox + ow, sy + sh]])
+            verts, faces, cols = _quads(bezels, np.tile(np.array([PHONE_BODY]), (4, 1)))
+            self._frame.set_data(vertices=verts, faces=faces, vertex_colors=cols)
         if self.twin.street is not None:
             self._apply(self.twin.street)
 
@@ -223,8 +226,7 @@ class ArPreview:
         self.views = layout_anchors(cam, anchors, self.occluder(), self.limit) if anchors else []
         shown = [(a, v) for a, v in zip(anchors, self.views, strict=True) if v.shown]
         for text in self._card_texts:
-            text.parent = None
-        self._card_texts = []
+            text.visible = False
         if not shown:
             self._cards.visible = self._edges.visible = False
             return
@@ -243,22 +245,31 @@ class ArPreview:
                                        np.array([CARD_EDGE])), 8, axis=0)
         self._edges.set_data(pos=edges, color=edge_rgba)
         self._edges.visible = True
+        n = 0
         for (anchor, view), g in zip(shown, ghost, strict=True):
             u0, v0, u1, v1 = view.rect
-            width = u1 - u0
             alpha = GHOST_ALPHA + 0.2 if g else 1.0
             title = anchor.name or anchor.id
             body = getattr(anchor, "text", "") or (
                 f"{view.distance_m:.0f} m · needs {anchor.required_dl_mbps:.0f} Mbit/s")
-            size = float(np.clip(width / 14.0, 5.0, 16.0))
+            size = float(np.clip((u1 - u0) / 14.0, 5.0, 16.0))
             for line, y, fs, color in ((title, v0 + (v1 - v0) * 0.38, size,
                                         (0.05, 0.2, 0.25, alpha)),
                                        (body, v0 + (v1 - v0) * 0.72, size * 0.7,
                                         (0.15, 0.15, 0.15, alpha))):
-                text = _overlay(scene.visuals.Text(line, color=color, font_size=fs,
-                                                   pos=((u0 + u1) / 2, y), anchor_x="center",
-                                                   anchor_y="center", parent=self.street.box), 22)
-                self._card_texts.append(text)
+                text = self._card_text(n)
+                text.text, text.color, text.font_size = line, color, fs
+                text.pos = ((u0 + u1) / 2, y)
+                text.visible = True
+                n += 1
+
+    def _card_text(self, i: int) -> Any:
+        """The i-th label of the cards (made once, reused frame after frame)."""
+        while len(self._card_texts) <= i:
+            self._card_texts.append(_overlay(scene.visuals.Text(
+                "", anchor_x="center", anchor_y="center", font_manager=canvas_fonts(self.canvas),
+                parent=self.street.box), 22))
+        return self._card_texts[i]
 
     def hud_text(self, pose: StreetPose) -> list[str]:
         """The HUD's lines: signal at the spot, the nearest live data, the twin's clock."""

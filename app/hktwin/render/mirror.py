@@ -102,7 +102,9 @@ def _copy_markers(src, parent):
 
 
 def _copy_text(src, parent):
-    dst = scene.visuals.Text(parent=parent)
+    # The same font manager: its glyph atlas is one 1024 x 1024 texture (3 MB) per manager.
+    dst = scene.visuals.Text(parent=parent, font_manager=src._font_manager, face=src._face,
+                             bold=src._bold, italic=src._italic)
 
     def sync():
         dst.font_size = src.font_size

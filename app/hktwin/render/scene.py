@@ -15,6 +15,7 @@ from vispy import scene
 
 from hktwin.model.camera import StreetPose
 from hktwin.model.twin import Twin
+from hktwin.render.fonts import canvas_fonts
 from hktwin.render.scene_graph import SceneGraph
 from hktwin.render.views import OrbitView, SceneView, StreetView
 
@@ -45,7 +46,7 @@ class CityCanvas(scene.SceneCanvas):
             self.views.append(self.city_scene)
         self.notice = scene.visuals.Text(
             "", color=(0.08, 0.1, 0.14, 0.9), font_size=9, anchor_x="right", anchor_y="bottom",
-            parent=self.scene,
+            font_manager=canvas_fonts(self), parent=self.scene,
         )
         self.notice.order = 1000
         self.last_frame_ms = float("nan")

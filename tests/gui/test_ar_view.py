@@ -1,0 +1,120 @@
+"""The AR street view in the window: a second view of the same canvas (no second upload),
+a phone picture beside the overview, walking kept out of buildings, device and orientation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import render
+
+pytestmark = pytest.mark.gui
+
+OUT = Path(__file__).resolve().parents[2] / ".cache" / "snapshots"
+SKY = np.array([0.74, 0.84, 0.93]) * 255
+
+
+def glir_bytes(monkeypatch):
+    from vispy.gloo import glir
+
+    counts = {"bytes": 0}
+    original = glir.GlirParser._parse
+    kinds = (glir.GlirVertexBuffer, glir.GlirIndexBuffer, glir.GlirTexture)
+
+    def _parse(parser, command):
+        if command[0] == "DATA" and isinstance(parser._objects.get(command[1]), kinds):
+            counts["bytes"] += int(getattr(command[3], "nbytes", 0))
+        return original(parser, command)
+
+    monkeypatch.setattr(glir.GlirParser, "_parse", _parse)
+    return counts
+
+
+@pytest.fixture
+def ar_window(qtbot, window, load, tiny_pack, monkeypatch):
+    from packs import X0, Y0
+
+    counts = glir_bytes(monkeypatch)
+    load(window, tiny_pack)
+    render(window)
+    before = counts["bytes"]
+    window.actions["ar_view"].trigger()
+    view = window.ar_view
+    assert view is not None
+    # Between two rows of towers, west of the first column, looking east along the gap.
+    view.stand(X0 + 330.0, Y0 + 1495.0, 90.0)
+    qtbot.wait(100)  # the dock takes its room: the canvas resizes and lays its views out again
+    image = render(window)
+    window.ar_upload = counts["bytes"] - before
+    window.overview_upload = before
+    window.ar_image = image
+    OUT.mkdir(parents=True, exist_ok=True)
+    from vispy.io import write_png
+
+    write_png(str(OUT / "window-ar-view.png"), image)
+    return window
+
+
+def test_the_ar_view_shares_the_overviews_gpu_data(ar_window):
+    # Cards, HUD, phone frame and the mirrored lines/labels only: no mesh goes up again.
+    assert ar_window.overview_upload > 1_000_000
+    assert ar_window.ar_upload < 0.15 * ar_window.overview_upload, (
+        ar_window.ar_upload, ar_window.overview_upload)
+    assert len(ar_window.canvas.views) == 2
+
+
+def test_the_phone_picture_sits_beside_the_overview_with_sky_and_facades(ar_window):
+    canvas = ar_window.canvas
+    street = ar_window.ar_view.preview.street
+    (x, y), (w, h) = street.box.pos, street.box.size
+    assert h > w  # portrait
+    assert canvas.city_scene.box.size[0] + 1 <= x
+    pic = ar_window.ar_image[int(y) : int(y + h), int(x) : int(x + w), :3].astype(float)
+    sky = np.abs(pic - SKY).sum(axis=2) < 25
+    # Held upright the lens spans ~32 degrees: sky up the gap, the nearer row of towers on the
+    # left edge, the street below the horizon.
+    assert sky[int(h * 0.2) : int(h * 0.3), int(w * 0.4) : int(w * 0.6)].mean() > 0.8
+    assert sky[int(h * 0.4) : int(h * 0.5), : int(w * 0.08)].mean() < 0.1
+    assert sky[int(h * 0.7) :].mean() < 0.01
+
+
+def test_walking_keeps_out_of_buildings_and_on_the_ground(qtbot, ar_window):
+    view = ar_window.ar_view
+    start = ar_window.twin.street
+    assert view.walk(forward=3.0)
+    moved = ar_window.twin.street
+    assert moved.x == pytest.approx(start.x + 3.0) and moved.ground == pytest.approx(2.0, 0.1)
+    # Walk on between the first towers; their faces are 30 m either side of the gap: a step of
+    # 40 m sideways (into the tower on the right) is refused.
+    assert view.walk(forward=60.0)
+    moved = ar_window.twin.street
+    assert not view.walk(right=40.0)
+    assert ar_window.twin.street == moved
+    # W through the canvas moves the viewer on (the window's key path).
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(ar_window.canvas.native, Qt.Key.Key_W)
+    assert ar_window.twin.street.x > moved.x
+
+
+def test_device_and_orientation_change_the_lens_and_the_frame(ar_window):
+    view = ar_window.ar_view
+    street = view.preview.street
+    narrow = street.pose.hfov
+    view.landscape.setChecked(True)
+    w, h = street.box.size
+    assert w > h and street.pose.hfov > narrow + 10
+    view.device.setCurrentIndex(view.device.findData("pixel-8"))
+    assert view.preview.device == "pixel-8"
+
+
+def test_the_overview_shows_the_viewer_cone_and_closing_restores_it(ar_window):
+    cone = ar_window.ar_view.preview._cone
+    pos = np.asarray(cone.pos)
+    eye = pos[0]
+    assert len(pos) == 6 and np.linalg.norm(pos[1] - eye) == pytest.approx(120.0, abs=0.5)
+    ar_window.actions["ar_view"].trigger()
+    assert ar_window.ar_view is None and len(ar_window.canvas.views) == 1
+    assert ar_window.canvas.city_scene.box.size[0] == ar_window.canvas.size[0]
