@@ -4,7 +4,11 @@ docs/reliability.md). Anything outside is refused or masked, naming the file, fi
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Ground height (m above HKPD): the deepest dredged channel is ~-30 m, Tai Mo Shan 957 m; the
 #: margins leave room for seabed DTMs and survey noise.
@@ -24,6 +28,8 @@ SENTINELS = (-9999.0, -32767.0, -32768.0, -99999.0)
 def is_sentinel(values: np.ndarray) -> np.ndarray:
     """True where a raster value is nodata in disguise: +-inf, >= 1e30 in size, or one of the
     usual integer sentinels."""
+    import numpy as np
+
     v = np.asarray(values)
     with np.errstate(invalid="ignore"):
         return (np.isinf(v) | (np.abs(v) >= SENTINEL_ABS) | np.isin(v, SENTINELS))
@@ -31,6 +37,8 @@ def is_sentinel(values: np.ndarray) -> np.ndarray:
 
 def outside(values: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
     """True where a value is a number outside `limits` (NaN is not outside: it is missing)."""
+    import numpy as np
+
     v = np.asarray(values, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         return (v < limits[0]) | (v > limits[1]) | np.isinf(v)
@@ -44,4 +52,4 @@ def in_range(value: float | None, limits: tuple[float, float]) -> bool:
         v = float(value)
     except (TypeError, ValueError):
         return False
-    return bool(np.isfinite(v)) and limits[0] <= v <= limits[1]
+    return math.isfinite(v) and limits[0] <= v <= limits[1]
