@@ -29,7 +29,8 @@ SAMPLE = Path(resources_dir()) / "tours" / "hong-kong.toml"
 
 
 def eye(pose) -> np.ndarray:
-    return np.array(pose.eye())
+    """Where the overview camera stands for a pose (a street pose: following the walker)."""
+    return np.array(as_orbit(pose).eye())
 
 
 def test_sample_tour_is_bilingual_and_visits_everything():
@@ -147,9 +148,13 @@ def test_the_timeline_never_jumps_and_loops():
     assert tl.loops_done(2.5 * tl.duration) == 2
 
 
-def test_street_stand_in_shows_the_same_eye():
+def test_overview_follows_a_street_walker():
     s = StreetPose(834_000.0, 815_800.0, heading=120.0, pitch=5.0, ground=12.0)
-    np.testing.assert_allclose(as_orbit(s).eye(), s.eye(), atol=1e-6)
+    o = as_orbit(s)
+    assert o.center == (834_000.0, 815_800.0, 12.0) and o.azimuth == 120.0
+    ex, ey, ez = o.eye()
+    assert ez > 12.0 + 50 and math.atan2(834_000.0 - ex, 815_800.0 - ey) == pytest.approx(
+        math.radians(120.0))  # behind the walker, looking the way they look
 
 
 def test_keyframe_records_camera_layers_and_clock():

@@ -163,7 +163,7 @@ def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path):
     from hktwin.ui.tour_player import capture_view, record_view
 
     demo.twin.camera = CameraPose((834_000.0, 816_200.0, 0.0), 5000.0, 10.0, 35.0)
-    qtbot.wait(100)
+    qtbot.wait(300)  # the level-of-detail worker settles on this view
     cw, ch = demo.canvas.size
     big = capture_view(demo.canvas, (2 * cw, 2 * ch))
     assert big.shape == (2 * ch, 2 * cw, 3)

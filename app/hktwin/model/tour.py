@@ -65,10 +65,9 @@ LANGS = ("en", "zh-Hant")
 TOUR_FORMAT = 1
 #: Share of a flight spent accelerating (and again decelerating).
 RAMP = 0.2
-#: An orbit stand-in for a street pose looks at a point this far ahead (m).
-STREET_LOOK_M = 40.0
-#: Aspect assumed when a street pose's horizontal field of view meets an orbit's vertical one.
-FLY_ASPECT = 16 / 9
+#: The overview follows a street walker from this far (m) and this high (degrees).
+FOLLOW_M = 220.0
+FOLLOW_ELEVATION = 30.0
 #: Walking speed (m/s) of a street `path`.
 WALK_SPEED_M_S = 1.4
 
@@ -441,16 +440,15 @@ def _slerp(a: np.ndarray, b: np.ndarray, s: float) -> np.ndarray:
 
 
 def as_orbit(pose: Pose) -> CameraPose:
-    """An orbit pose showing the same view (a street pose: looking at a point ahead of the eye)."""
+    """The overview's pose for a pose: itself for an orbit pose; for a street pose, a camera
+    following the walker from above and behind (`FOLLOW_M` away, `FOLLOW_ELEVATION` up,
+    looking along the heading), so the overview shows the viewer and the street around while
+    the AR view shows what the phone sees."""
     if isinstance(pose, CameraPose):
         return pose
     ground = pose.ground if math.isfinite(pose.ground) else 0.0
-    eye = np.array([pose.x, pose.y, ground + pose.height])
-    d = np.array(pose.forward())
-    c = eye + STREET_LOOK_M * d
-    vfov = math.degrees(2 * math.atan(math.tan(math.radians(pose.hfov) / 2) / FLY_ASPECT))
-    return CameraPose((float(c[0]), float(c[1]), float(c[2])), STREET_LOOK_M, pose.heading,
-                      -pose.pitch, vfov)
+    return CameraPose((float(pose.x), float(pose.y), float(ground)), FOLLOW_M, pose.heading,
+                      FOLLOW_ELEVATION)
 
 
 def interpolate_poses(a: Pose, b: Pose, s: float) -> Pose:

@@ -31,7 +31,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QPainter, QPainterPath
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from hktwin.model.camera import CameraPose, StreetPose
+from hktwin.model.camera import StreetPose
 from hktwin.model.tour import (
     ACTIONS,
     Pose,
@@ -200,6 +200,7 @@ class TourPlayer(QObject):
         self._return_from: Pose | None = None
         self._return_t0 = 0.0
         self._clock_speed0 = self.twin.clock.speed
+        self._leave: list = []  # what the current step undoes when the tour moves on
         self.caption = QtCaption(window.canvas.native)
         self.timer = QTimer(self)
         self.timer.setInterval(max(1, int(1000 / fps)))
@@ -219,6 +220,7 @@ class TourPlayer(QObject):
         self.tick()
 
     def stop(self) -> None:
+        self._run_leave()
         self.timer.stop()
         self.idle_timer.stop()
         self.playing = False
@@ -323,14 +325,29 @@ class TourPlayer(QObject):
             self._fail(index, exc)
 
     def apply_pose(self, pose: Pose) -> None:
-        """Show a pose: street poses through the window's street camera where it has one."""
-        street = getattr(self.window, "set_street_pose", None)
-        if isinstance(pose, StreetPose) and callable(street):
-            street(pose)
+        """Show a pose on the overview; a street pose also becomes the twin's street-level eye
+        (`twin.street`, what the AR view draws) while the overview follows the walker."""
+        if isinstance(pose, StreetPose):
+            if hasattr(self.twin, "street") and self.twin.street != pose:
+                self.twin.street = pose
+            self.twin.camera = as_orbit(pose)
             return
-        self.twin.camera = pose if isinstance(pose, CameraPose) else as_orbit(pose)
+        self.twin.camera = pose
+
+    def on_leave(self, undo) -> None:
+        """Call `undo()` when the tour leaves the current step (a step action's clean-up)."""
+        self._leave.append(undo)
+
+    def _run_leave(self) -> None:
+        hooks, self._leave = self._leave, []
+        for undo in hooks:
+            try:
+                undo()
+            except Exception as exc:
+                log.error("tour: undoing step %d failed: %s", self.current, exc)
 
     def _enter(self, index: int) -> None:
+        self._run_leave()
         self.current = index
         self.entered.append(index)
         step = self.tour.steps[index]
@@ -501,11 +518,28 @@ def _place_cells(player: TourPlayer, planning: Any, cells: Any) -> None:
 
 
 def _action_ar_walk(player: TourPlayer, params: Mapping[str, Any]) -> None:
-    """Show the AR street view beside the walk, where the window has one."""
-    show = getattr(player.window, "show_ar_view", None)
-    if not callable(show):
-        raise StepSkipped("the AR street view is not in this build")
-    show(**dict(params))
+    """Open the AR street view (helper C's `ui.ar_view`) for the walk; it closes when the
+    tour moves on."""
+    try:
+        from hktwin.ui.ar_view import toggle_ar_view
+    except ImportError:
+        raise StepSkipped("the AR street view is not in this build") from None
+    if getattr(player.window, "ar_view", None) is None:
+        toggle_ar_view(player.window)
+    device = params.get("device")
+    view = player.window.ar_view
+    if device and hasattr(view, "preview"):
+        view.preview.set_device(str(device), params.get("orientation"))
+    player.on_leave(lambda: _close_ar_view(player.window))
+
+
+def _close_ar_view(window: Any) -> None:
+    from hktwin.ui.ar_view import toggle_ar_view
+
+    if getattr(window, "ar_view", None) is not None:
+        toggle_ar_view(window)
+    if hasattr(window.twin, "street"):
+        window.twin.street = None
 
 
 def _action_traffic_forecast(player: TourPlayer, params: Mapping[str, Any]) -> None:
@@ -534,8 +568,9 @@ register_action("traffic-forecast", _action_traffic_forecast, "show the traffic 
 
 def add_keyframe_here(window: Any) -> Tour:
     """Append the current view (camera, layers, clock) to the session's tour."""
-    street = getattr(window, "street_pose", None)
-    camera = street() if callable(street) else None
+    street = getattr(window.twin, "street", None)
+    camera = street if street is not None and getattr(window, "ar_view", None) is not None \
+        else None
     tour = add_keyframe(window.session.tour, window.twin, camera=camera,
                         name=f"Keyframe {len(getattr(window.session.tour, 'steps', ())) + 1}")
     window.session.tour = tour
