@@ -82,12 +82,16 @@ def test_a_plugin_subcommand_gets_its_own_arguments():
 
 
 def test_enable_and_disable_are_kept_in_the_settings(tmp_path):
-    assert hktwin("plugins", "disable", "builtin", config=tmp_path).returncode == 0
+    site = tmp_path / "site"
+    site.mkdir()
+    write_plugin(site, "quiet", "[plugin]\nname = 'quiet'\napi = '1'\n")
+    assert hktwin("plugins", "disable", "quiet", site=site, config=tmp_path).returncode == 0
     saved = json.loads((tmp_path / "settings.json").read_text())
-    assert saved["enabled_plugins"] == {"builtin": False}
-    rows = json.loads(hktwin("plugins", "list", "--json", config=tmp_path).stdout)
-    assert next(r for r in rows if r["name"] == "builtin")["enabled"] is False
-    assert hktwin("plugins", "enable", "builtin", config=tmp_path).returncode == 0
+    assert saved["enabled_plugins"] == {"quiet": False}
+    rows = json.loads(hktwin("plugins", "list", "--json", site=site, config=tmp_path).stdout)
+    assert next(r for r in rows if r["name"] == "quiet")["enabled"] is False
+    builtin = hktwin("plugins", "disable", "builtin", site=site, config=tmp_path)
+    assert builtin.returncode == 2 and "cannot be disabled" in builtin.stderr
     bad = hktwin("plugins", "enable", "no-such-plugin", config=tmp_path)
     assert bad.returncode == 2 and "no plugin called" in bad.stderr
 

@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         registry().set_enabled(args.name, args.plugins_command == "enable")
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     print(f"{args.name}: {args.plugins_command}d")
     return 0
 

@@ -31,6 +31,7 @@ from hktwin.plugins.manifest import (
 )
 
 GROUP = "hktwin.plugins"
+BUILTIN = "builtin"  # HK Twin's own contributions, declared as plugin no. 1
 #: the public API version; a plugin declares the one it was written for in its manifest
 API_VERSION = "1.0"
 STAGES = ("manifest", "api", "import", "registration", "draw", "pick", "poll", "analysis",
@@ -359,8 +360,12 @@ class PluginRegistry:
 
     # -- user choice -----------------------------------------------------------------------
     def set_enabled(self, name: str, enabled: bool, save: bool = True) -> None:
-        """Turn a plugin on or off for this run and (with `save`) in the settings."""
-        self.plugin(name).enabled = bool(enabled)
+        """Turn a plugin on or off for this run and (with `save`) in the settings. The
+        built-ins (`builtin`) stay on: the app's own menus and sources are declared there."""
+        plugin = self.plugin(name)
+        if name == BUILTIN and not enabled:
+            raise ValueError("the built-ins (plugin 'builtin') cannot be disabled")
+        plugin.enabled = bool(enabled)
         if save:
             from hktwin.core import settings
 
