@@ -230,7 +230,7 @@ class PluginRegistry:
             plugin.stage = plugin.stage or "manifest"
             plugin.name = f"{plugin.name}#{len(self._plugins)}"
         plugin.title = plugin.title or plugin.name
-        plugin.enabled = bool(enabled(plugin.name))
+        plugin.enabled = plugin.name == BUILTIN or bool(enabled(plugin.name))
         self._plugins[plugin.name] = plugin
         if plugin.error:
             log.warning("plugin '%s' refused: %s", plugin.name, plugin.error)
