@@ -56,11 +56,26 @@ def check_png(path: Path, size: tuple[int, int]) -> None:
     assert ((g > r) & (g > b)).mean() > 0.02  # vegetated hills
 
 
+def window_opens(hktwin: str, work: Path, env: dict[str, str]) -> None:
+    """The window opens and draws the city (Qt platform plugins, vispy's Qt backend), then
+    quits: the app's start-up probe prints the first frame's time."""
+    env = dict(env, HKTWIN_EXIT_AFTER_FIRST_FRAME="1")
+    if env.get("DISPLAY"):
+        cmd = [hktwin]
+    elif shutil.which("xvfb-run"):
+        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", hktwin]
+    else:
+        pytest.fail("no DISPLAY and no xvfb-run: run bash packaging/setup-env.sh")
+    out = run(cmd, work, env, timeout=300)
+    assert "first_frame_s" in out, out
+
+
 def run_the_app(hktwin: str, work: Path, env: dict[str, str], evaluate: bool) -> None:
     out = run([hktwin, "--version"], work, env)
     assert f"hktwin {VERSION}" in out
     run([hktwin, "snapshot", "--out", str(work / "x.png"), "--size", "480x300"], work, env)
     check_png(work / "x.png", (480, 300))
+    window_opens(hktwin, work, env)
     if evaluate:
         samples = sorted((ROOT / "resources" / "scenarios").glob("*.hktwin.json"))
         assert samples, "resources/scenarios has no sample scenario"
