@@ -56,7 +56,7 @@ def test_run_writes_the_four_files(tiny_pack, tmp_path):
     assert metrics["grid"]["resolution_m"] == 10.0 and metrics["cells"] == 2
     assert metrics["grid"]["bounds"] == scenario_doc()["area"]
     assert "a.hktwin.json: 2 cells" in out.getvalue()
-    assert "Coverage: a" in (tmp_path / "res" / "report.html").read_text()
+    assert "<h1>a</h1>" in (tmp_path / "res" / "report.html").read_text()  # no name: the file
 
 
 def test_run_uses_the_loader_it_is_given(tiny_pack, tmp_path):
