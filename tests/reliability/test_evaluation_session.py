@@ -88,3 +88,19 @@ def test_window_style_evaluate_then_export(own_pack, tmp_path):
     files = ev_mod.write_evaluation(ev, tmp_path / "export")
     assert sorted(p.name for p in files.values()) == sorted(ev_mod.OUTPUT_FILES)
     assert all(p.is_file() for p in files.values())
+
+
+def test_staging_of_a_killed_writer_is_removed_by_the_next(own_pack, tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / f".out.writing-{dead}-0123456789"
+    stale.mkdir()
+    (stale / "coverage.tif").write_bytes(b"half")
+    live = tmp_path / f".out.writing-{os.getppid()}-abcdef0123"  # a live process's: kept
+    live.mkdir()
+    scen = save_scenario_file(tmp_path / "plan.hktwin.json", "packs/harbour")
+    evaluate_scenario(scen, out_dir=tmp_path / "out", resolution_m=20)
+    assert not stale.exists() and live.exists()

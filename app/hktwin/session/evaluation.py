@@ -346,7 +346,8 @@ def output_set(target: Path):
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        stage = target.parent / f".{target.name}.writing-{uuid.uuid4().hex[:10]}"
+        _remove_dead_stages(target)
+        stage = target.parent / f".{target.name}.writing-{os.getpid()}-{uuid.uuid4().hex[:10]}"
         stage.mkdir()
     except OSError as exc:
         raise os_error(exc, target, "create the output folder") from exc
@@ -362,6 +363,21 @@ def output_set(target: Path):
             raise os_error(exc, target, "move the outputs into place") from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove_dead_stages(target: Path) -> None:
+    """Staging folders of `target` whose writer process is gone (killed mid-write)."""
+    for stage in target.parent.glob(f".{target.name}.writing-*"):
+        pid = stage.name.rsplit(".writing-", 1)[-1].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # alive: its writer still works there
+        except ProcessLookupError:
+            shutil.rmtree(stage, ignore_errors=True)
+        except OSError:  # alive but not ours (EPERM): leave it
+            continue
 
 
 def _move_tree(src: Path, dst: Path) -> None:
