@@ -102,3 +102,25 @@ def test_a_picked_street_cell_describes_its_level_and_loudest_link():
     info = layer.describe(i)
     assert info["value"] == pytest.approx(round(74.0815 - 6.6558, 1))
     assert info["key"] == "L1" and info["exceeds"] == (info["value"] > 70)
+
+
+def test_the_drawn_layer_follows_the_live_traffic_speeds():
+    from hktwin_noise.visual import NoiseAdapter
+    from vispy import scene
+
+    import hktwin.plugins as hp
+    from hktwin.model.live_layers import TrafficLayer
+
+    layer = one_link_layer(limit=50.0)
+    twin = hp.Twin()
+    adapter = NoiseAdapter(layer, scene.Node(), twin)
+    before = layer.link_l10[0]
+    traffic = TrafficLayer("Traffic", source="td-speed", keys=np.array(["L1"], object),
+                           values=np.array([np.nan], np.float32))
+    twin.layers.append(traffic)  # live layers join after the city
+    traffic.values = np.array([20.0], np.float32)
+    assert layer.live_speed[0] and layer.speed_kmh[0] == 20.0
+    assert layer.link_l10[0] == pytest.approx(before - 1.9712 + 2.6519, abs=1e-3)
+    adapter.close()
+    traffic.values = np.array([80.0], np.float32)
+    assert layer.speed_kmh[0] == 20.0  # closed: no longer following

@@ -87,3 +87,18 @@ def test_day_share_is_one_at_night_and_less_at_noon():
     night = ~result.daylight
     assert np.all(result.share[night] == 1.0)
     assert 0.0 < result.daylight_mean_share < 1.0
+
+
+def test_the_sun_command_prints_the_position_and_the_day_share(capsys):
+    import argparse
+    import json
+
+    from hktwin_sun import cli
+
+    args = argparse.Namespace(time=datetime(2026, 6, 21, 12, 30), date=None, step=60,
+                              area="833000,816000,833400,816400", pack=None, json=True)
+    assert cli.run(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sun"]["elevation_deg"] > 85  # near the zenith at midsummer noon
+    assert 0.0 <= out["shadow"]["daylight_mean_share"] <= 1.0
+    assert all(row["elevation"] > 0 for row in out["shadow"]["series"])
