@@ -119,8 +119,13 @@ def test_worst_spots_are_holes_in_reach_cut_to_blocks():
 
 
 def test_a_pack_without_buildings_says_los_is_terrain_only(one_cell):
+    from hktwin.analysis.report import report_html
+
     assert one_cell.metrics["los_source"] == "terrain only"
     assert any("terrain only" in n for n in one_cell.metrics["notes"])
+    text = report_html(one_cell, "Flat")
+    assert "<td>Line of sight decided by</td><td>terrain only</td>" in text
+    assert "line of sight: terrain only" in text
 
 
 def test_everything_covered_lists_the_lowest_percent():
