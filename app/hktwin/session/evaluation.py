@@ -289,6 +289,7 @@ def evaluate_scenario(
         settings = EvaluationSettings(bounds=bounds, resolution_m=resolution_m)
     estimate = estimate_cost(settings, spec.sites.cells, scheduler=scheduler)
     check_budget(estimate, max_memory_gb, max_minutes)
+    report(0.05, f"Estimated {estimate.memory_gb:.1f} GB, {estimate.seconds:.0f} s")
     result = evaluate(city, spec.sites, settings, progress=sub_progress(report, 0.05, 0.93),
                       cancel=cancel, scheduler=scheduler)
     result.metrics["pack"] = ref.to_dict()
