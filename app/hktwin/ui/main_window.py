@@ -161,6 +161,12 @@ def _save_tour(window) -> None:
     save_tour_dialog(window)
 
 
+def _toggle_ar_view(window) -> None:  # helper C: the AR street view (ui.ar_view)
+    from hktwin.ui.ar_view import toggle_ar_view
+
+    toggle_ar_view(window)
+
+
 def builtin_menu_commands() -> list[MenuCommand]:
     """The window's own menu entries, in order."""
     f, e, v, fe, h = MENUS
@@ -201,6 +207,8 @@ def builtin_menu_commands() -> list[MenuCommand]:
         MenuCommand(v, "Add &Keyframe Here", _add_keyframe_here, "Ctrl+K", section="tour",
                     name="add_keyframe"),
         MenuCommand(v, "Save &Tour...", _save_tour, section="tour"),
+        MenuCommand(v, "&AR Street View", _toggle_ar_view, "Ctrl+Shift+A", section="ar",
+                    name="ar_view"),  # helper C
         MenuCommand(fe, "Poll the official feeds (&live)", lambda w: w.session.go_live(),
                     name="live"),
         MenuCommand(fe, "&Stop polling", lambda w: w.session.feeds.stop()),
@@ -294,6 +302,9 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(_AREAS.get(contribution.area, _AREAS["right"]), dock)
         partner = self.docks.get(contribution.tabify_with or "")
+        if partner is None and contribution.plugin:  # a plugin's dock joins a tab group, so
+            partner = next((self.docks[c.title] for c in BUILTIN_DOCKS  # the city keeps
+                            if c.area == contribution.area and c.title in self.docks), None)
         if partner is not None:
             self.tabifyDockWidget(partner, dock)
         self.docks[contribution.title] = dock
@@ -560,6 +571,9 @@ class MainWindow(QMainWindow):
 
     def _on_mouse_press(self, event) -> None:
         self._press_pos = tuple(event.pos[:2])
+        if self.canvas.view_at(self._press_pos) is not self.canvas.city_scene:
+            self._press_pos = None  # helper C: a press in the AR picture is the AR view's
+            return
         if event.button == 1 and self.twin.city is not None:
             site = self.canvas.city_scene.pick_site(self._press_pos)
             if site is not None:  # drag the site, not the camera
