@@ -106,7 +106,8 @@ def test_plugin_docks_and_menus_come_from_the_registry_and_a_broken_one_is_left_
         assert not bad.active and "the dock is broken" in (bad.error or "")
         assert "&Tools" in [a.text() for a in win.menuBar().actions()]
         win.actions["good_plugin:hello"].trigger()
-        assert importlib.import_module("good_plugin.ui").RAN == [win.session]
+        ran = importlib.import_module("good_plugin.ui").RAN
+        assert ran == [win.session]
         win.close()
     finally:
         reset_registry(previous)
