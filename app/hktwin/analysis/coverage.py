@@ -827,9 +827,12 @@ def probe_dask_scheduler(address: str, timeout_s: float = DASK_CONNECT_TIMEOUT_S
         sock.settimeout(min(timeout_s, 5.0))
         deadline = time.monotonic() + min(timeout_s, 5.0)
         while len(data) < 512 and time.monotonic() < deadline and not _is_dask_handshake(data):
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
             block = sock.recv(512 - len(data))
             if not block:
                 break
+            if not data:  # the greeting has begun: the rest of it follows at once
+                deadline = min(deadline, time.monotonic() + 0.3)
             data += block
     except (TimeoutError, OSError):
         pass
