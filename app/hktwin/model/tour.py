@@ -66,8 +66,8 @@ TOUR_FORMAT = 1
 #: Share of a flight spent accelerating (and again decelerating).
 RAMP = 0.2
 #: The overview follows a street walker from this far (m) and this high (degrees).
-FOLLOW_M = 220.0
-FOLLOW_ELEVATION = 30.0
+FOLLOW_M = 300.0
+FOLLOW_ELEVATION = 55.0
 #: Walking speed (m/s) of a street `path`.
 WALK_SPEED_M_S = 1.4
 
