@@ -50,3 +50,16 @@ def test_a_cancelled_task_reports_cancelled_on_the_gui_thread(qtbot):
     task.cancel()
     qtbot.waitUntil(lambda: bool(outcome), timeout=10_000)
     assert outcome == [("cancelled",)] and task.state == "cancelled"
+
+
+def test_closing_the_window_during_an_evaluation_stops_it(qtbot, window, load, tiny_pack):
+    load(window, tiny_pack)
+    planning = window.session.planning
+    for dx in range(0, 1200, 200):
+        planning.editor.place("cell", 832_400.0 + dx, 816_500.0, 2.0)
+    planning.resolution_m = 2.0
+    task = planning.evaluate()
+    assert task is not None and task.running
+    window.close()  # cancels, waits for the worker thread, never hangs or crashes
+    assert not window.launcher._alive or all(t.isFinished() for t in window.launcher._alive)
+    assert task.cancel_event.is_set() and task.state in ("cancelled", "done")
