@@ -114,7 +114,7 @@ def render_ar(
     small window around it, so the numbers are those of the whole evaluation's cell there).
     """
     from hktwin.analysis.ar.devices import get_device
-    from hktwin.model.loading import load_city
+    from hktwin.model.loading import load_city, load_live
     from hktwin.model.twin import Twin
 
     preset = get_device(device)
@@ -122,13 +122,20 @@ def render_ar(
     from hktwin.render.ar import ArPreview
     from hktwin.render.scene import CityCanvas
 
-    loaded = load_city(pack, progress=sub_progress(progress, 0.0, 0.7), cache=cache)
+    loaded = load_city(pack, progress=sub_progress(progress, 0.0, 0.6), cache=cache)
+    loaded = load_live(loaded, sub_progress(progress, 0.6, 0.7))
     city = loaded.city
     check_street_spot(city, x, y)
     twin = Twin(city=city)
+    twin.layers.extend([*loaded.layers, *loaded.live_layers])
+    feeds = None
+    if loaded.store is not None and loaded.live_layers:  # the pack's recorded day, for the HUD
+        from hktwin.session.feeds import FeedService
+
+        feeds = FeedService(twin.clock)
+        feeds.bind(loaded.store, loaded.live_layers)
     if when is not None:
         twin.clock.seek(when)
-    twin.layers.extend([*loaded.layers, *loaded.live_layers])
     set_visibility(twin.layers, show, hide)
     anchors, coverage = [], None
     if scenario is not None:
@@ -149,6 +156,8 @@ def render_ar(
     progress(1.0, "Rendered")
     shot = Snapshot(image=image, canvas=canvas, frame_ms=frame_ms)
     shot.preview = preview  # type: ignore[attr-defined]
+    if feeds is not None:
+        feeds.close()
     return shot
 
 
