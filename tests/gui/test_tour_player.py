@@ -250,3 +250,19 @@ def test_hktwin_demo_plays_loops_and_survives_a_broken_step(tmp_path, tiny_pack)
     assert "no step kind is called 'no-such-step-kind'" in log
     assert "tour loop 1 done" in log
     assert "tour step 3: kowloon" in log
+
+
+def test_capture_and_record_from_the_view_menu(qtbot, demo, tmp_path, monkeypatch):
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    png, mp4 = tmp_path / "big.png", tmp_path / "view.mp4"
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("2400x1500", True))
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (0.4, True))
+    files = iter([str(png), str(mp4)])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (next(files), ""))
+    titles = {a.text().replace("&", ""): a for a in demo.findChildren(type(demo.actions["live"]))}
+    titles["Capture View..."].trigger()
+    assert Image.open(png).size == (2400, 1500)
+    titles["Record View..."].trigger()
+    assert mp4.stat().st_size > 0

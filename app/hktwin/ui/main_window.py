@@ -161,6 +161,18 @@ def _save_tour(window) -> None:
     save_tour_dialog(window)
 
 
+def _capture_view(window) -> None:
+    from hktwin.ui.tour_player import capture_view_dialog
+
+    capture_view_dialog(window)
+
+
+def _record_view(window) -> None:
+    from hktwin.ui.tour_player import record_view_dialog
+
+    record_view_dialog(window)
+
+
 def _toggle_ar_view(window) -> None:  # helper C: the AR street view (ui.ar_view)
     from hktwin.ui.ar_view import toggle_ar_view
 
@@ -207,6 +219,8 @@ def builtin_menu_commands() -> list[MenuCommand]:
         MenuCommand(v, "Add &Keyframe Here", _add_keyframe_here, "Ctrl+K", section="tour",
                     name="add_keyframe"),
         MenuCommand(v, "Save &Tour...", _save_tour, section="tour"),
+        MenuCommand(v, "&Capture View...", _capture_view, section="tour"),
+        MenuCommand(v, "&Record View...", _record_view, section="tour"),
         MenuCommand(v, "&AR Street View", _toggle_ar_view, "Ctrl+Shift+A", section="ar",
                     name="ar_view"),  # helper C
         MenuCommand(fe, "Poll the official feeds (&live)", lambda w: w.session.go_live(),

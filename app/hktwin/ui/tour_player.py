@@ -702,3 +702,49 @@ def run_demo(tour_path: Path | None = None, lang: str = "both", time_scale: floa
             player.stop()
             log.info("demo ended: %d steps entered, %d loops, %d step errors",
                      len(player.entered), player.loops, len(player.errors))
+
+
+def capture_view_dialog(window: Any) -> Path | None:
+    """View > Capture View...: a PNG of the canvas at a size the user chooses (any size up to
+    8192 px a side, larger than the screen)."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from hktwin.commands.common import size_arg
+    from hktwin.render.snapshot import write_png
+
+    text, ok = QInputDialog.getText(window, "Capture view", "Size (WIDTHxHEIGHT, pixels):",
+                                    text="3840x2160")
+    if not ok:
+        return None
+    try:
+        size = size_arg(text.strip())
+    except Exception as exc:
+        window._show_status(f"Capture: {exc}")
+        return None
+    path, _ = QFileDialog.getSaveFileName(window, "Save capture", "hktwin-view.png",
+                                          "PNG (*.png)")
+    if not path:
+        return None
+    write_png(path, capture_view(window.canvas, size))
+    window._show_status(f"Saved {path} ({size[0]}x{size[1]})")
+    return Path(path)
+
+
+def record_view_dialog(window: Any) -> Path | None:
+    """View > Record View...: the canvas as it moves (the tour, a flight, the visitor) for a
+    number of seconds, to MP4 or GIF."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    seconds, ok = QInputDialog.getDouble(window, "Record view", "Seconds:", 10.0, 0.5, 600.0, 1)
+    if not ok:
+        return None
+    path, _ = QFileDialog.getSaveFileName(window, "Save video", "hktwin-view.mp4",
+                                          "Video (*.mp4 *.gif)")
+    if not path:
+        return None
+    fps = 25.0 if path.lower().endswith(".mp4") else 10.0
+    size = tuple(window.canvas.size)
+    out = record_view(window.canvas, path, seconds, fps, size=size,
+                      progress=lambda f, m: window._show_status(f"Recording: {m}"))
+    window._show_status(f"Saved {out}")
+    return out
