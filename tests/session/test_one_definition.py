@@ -46,7 +46,7 @@ def test_defaults_are_valid_and_the_check_agrees_with_the_schema(kind):
     from hktwin.model.scenario_io import record_to_dict
 
     record = RECORD_TYPES[kind]("s-1", 833_000.0, 816_000.0)
-    assert site_problems(record) == []
+    assert site_problems(record) == [] and record.is_valid() and record.problems() == []
     validator = Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": SCHEMA["$defs"]})
     for spec in SITE_FIELDS[kind]:
         if not spec.is_number:

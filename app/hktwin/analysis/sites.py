@@ -152,8 +152,19 @@ SITE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
 }
 
 
+class SiteRecord:
+    """What every site record can say about itself, from `SITE_FIELDS`."""
+
+    def problems(self) -> list[tuple[str, str, str]]:
+        """Every (field, problem, fix) that makes this record invalid; [] when it is valid."""
+        return site_problems(self)
+
+    def is_valid(self) -> bool:
+        return not site_problems(self)
+
+
 @dataclass(frozen=True)
-class SmallCell:
+class SmallCell(SiteRecord):
     """A 5G small cell. `azimuth_deg` None means an omnidirectional antenna."""
 
     id: str
@@ -182,7 +193,7 @@ class SmallCell:
 
 
 @dataclass(frozen=True)
-class ARAnchor:
+class ARAnchor(SiteRecord):
     """A place AR content is pinned to, and what viewers nearby need from the network."""
 
     id: str
@@ -198,7 +209,7 @@ class ARAnchor:
 
 
 @dataclass(frozen=True)
-class Sensor:
+class Sensor(SiteRecord):
     id: str
     x: float
     y: float
