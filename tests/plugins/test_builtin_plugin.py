@@ -37,6 +37,7 @@ def test_the_built_in_feeds_are_the_sources_the_feed_room_knows():
 
     manifest = read_manifest(MANIFEST)
     assert [c.name for c in manifest.of_kind("feeds")] == list(sources.SOURCE_NAMES)
+    assert sources.get_source("td-speed").name == "td-speed"
     for c in manifest.of_kind("feeds"):
         module, _, attr = c.code["source"].partition(":")
         assert c.name in getattr(importlib.import_module(module), attr)

@@ -6,16 +6,17 @@ import importlib
 
 from hktwin.feeds.base import FeedSource
 
-# name -> module defining SOURCES: dict[str, FeedSource]
-_MODULES = {
-    "td-speed": "hktwin.feeds.td_speed",
-    "td-speedmap": "hktwin.feeds.td_speedmap",
-    "td-journey": "hktwin.feeds.td_journey",
-    "hko-rhrread": "hktwin.feeds.hko",
-    "hko-fnd": "hktwin.feeds.hko",
-    "hko-warnsum": "hktwin.feeds.hko",
-    "aqhi": "hktwin.feeds.aqhi",
-}
+
+def _builtin_modules() -> dict[str, str]:
+    """name -> module defining SOURCES: dict[str, FeedSource], as the built-ins' manifest
+    (app/hktwin/plugins/builtin/hktwin-plugin.toml, `[[feeds]]`) declares them."""
+    from hktwin.plugins import builtin_manifest
+
+    return {c.name: c.code["source"].partition(":")[0]
+            for c in builtin_manifest().of_kind("feeds")}
+
+
+_MODULES = _builtin_modules()
 _EXTRA: dict[str, FeedSource] = {}
 
 SOURCE_NAMES: tuple[str, ...] = tuple(_MODULES)

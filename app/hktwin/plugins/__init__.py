@@ -72,6 +72,20 @@ class AnalysisResult:
 
 # -- the registry, module-level -----------------------------------------------------------------
 
+_builtin: Manifest | None = None
+
+
+def builtin_manifest() -> Manifest:
+    """The built-ins' manifest (plugin no. 1), read straight from the package: the one place
+    the app's own feed sources, layer types and pickers are listed."""
+    global _builtin
+    if _builtin is None:
+        from pathlib import Path
+
+        _builtin = read_manifest(Path(__file__).parent / "builtin" / MANIFEST_NAME)
+    return _builtin
+
+
 def plugins() -> list[Plugin]:
     """Every discovered plugin, refused and disabled ones included."""
     return registry().plugins()
@@ -241,9 +255,9 @@ def run_analysis(name: str, twin: Any, **params: Any) -> AnalysisResult:
 __all__ = [
     "API_VERSION", "GROUP", "KINDS", "MANIFEST_NAME",
     "AnalysisResult", "Contribution", "Manifest", "Plugin", "PluginError", "PluginRegistry",
-    "adapter_for_layer", "api_compatible", "call", "city_layers", "cli_commands",
-    "contribution", "contributions", "feed_source", "feed_source_names", "inspector_rows",
-    "layer_contribution", "on_failure", "pick_layer", "plugins", "read_manifest", "registry",
-    "reset_registry", "run_analysis",
+    "adapter_for_layer", "api_compatible", "builtin_manifest", "call", "city_layers",
+    "cli_commands", "contribution", "contributions", "feed_source", "feed_source_names",
+    "inspector_rows", "layer_contribution", "on_failure", "pick_layer", "plugins",
+    "read_manifest", "registry", "reset_registry", "run_analysis",
     *_TYPES,
 ]
