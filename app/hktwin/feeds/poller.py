@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import httpx
 
+from hktwin.core.errors import HKTwinError
 from hktwin.feeds.base import FeedFormatError, FeedSource, Observation
 from hktwin.feeds.store import HKT, FeedStore
 
@@ -180,6 +181,7 @@ class Poller:
             limits=httpx.Limits(max_keepalive_connections=0))
         self.observations: list[Observation] = []  # the last good document's rows
         self._etag: str | None = None
+        self._store_problem = ""  # the last store failure logged (each is logged once)
         self._last_modified: str | None = None
         self._state = SourceState(source.name)
         self._stop = threading.Event()
@@ -277,6 +279,13 @@ class Poller:
         if self.store is not None:
             try:
                 inserted = self.store.add(rows, self._now())
+            except HKTwinError as exc:  # a full disk, a damaged store: said once, no traceback
+                if str(exc) != self._store_problem:
+                    log.error("%s: could not store %d rows: %s", name, len(rows), exc)
+                    self._store_problem = str(exc)
+                self.observations = rows  # still show them live
+                return PollResult(False, code, rows=len(rows), attempts=attempt,
+                                  error=f"could not store: {exc}")
             except Exception as exc:
                 log.exception("%s: could not store %d rows", name, len(rows))
                 self.observations = rows  # still show them live
