@@ -98,3 +98,20 @@ def test_hud_reads_the_coverage_evaluation_at_the_spot(central):
     assert reading.evaluated and reading.rsrp_dbm is not None
     assert central["hud"][: len(reading.lines())] == reading.lines()
     assert any(line.startswith("Twin clock") for line in central["hud"])
+
+
+@pytest.mark.slow
+def test_hud_equals_the_whole_evaluation_of_the_sample_scenario_at_the_spot():
+    """Acceptance: the HUD's numbers are the coverage evaluation's at the viewer's spot."""
+    from hktwin.analysis.ar.hud import hud_at
+    from hktwin.session.evaluation import evaluate_scenario
+
+    sample = Path(__file__).resolve().parents[2] / "resources" / "scenarios"
+    scenario = sample / "central-phase1.hktwin.json"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = pool.submit(ar_probe.probe, str(scenario)).result(timeout=600)
+    whole = evaluate_scenario(scenario).result  # the whole scenario area, as `hktwin evaluate`
+    pose = result["pose"]
+    expected = hud_at(whole, pose.x, pose.y)
+    assert expected.evaluated and expected.rsrp_dbm is not None
+    assert result["hud"][: len(expected.lines())] == expected.lines()
