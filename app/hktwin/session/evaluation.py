@@ -43,7 +43,7 @@ Bounds = tuple[float, float, float, float]
 
 #: Margin (m) around the sites when a scenario names no area (the CLI's historical default).
 DEFAULT_MARGIN_M = 300.0
-#: The output files of one evaluation.
+#: The output files every evaluation writes (the report may add more, e.g. report.pdf).
 OUTPUT_FILES = ("metrics.json", "coverage.tif", "sites.gpkg", "report.html")
 
 
@@ -328,14 +328,17 @@ def write_evaluation(ev: ScenarioEvaluation, out_dir: str | os.PathLike[str],
 
     target = check_output_dir(out_dir)
     with output_set(target) as stage:
-        write_outputs(stage, ev.result, ev.scenario.sites, title=ev.title)
+        written = write_outputs(stage, ev.result, ev.scenario.sites, title=ev.title)
+        files = {key: target / path.name for key, path in written.items()}
+        for path in sorted(stage.iterdir()):  # what the writers add (the report's PDF)
+            if path.is_file() and target / path.name not in files.values():
+                files[path.name.replace(".", "_")] = target / path.name
         if cancel is not None and cancel.is_set():
             from hktwin.core.errors import Cancelled
 
             raise Cancelled("export cancelled; the previous outputs are kept")
     (progress or no_progress)(1.0, "Report written")
-    ev.files = {name.split(".")[0]: target / name for name in OUTPUT_FILES}
-    ev.files["coverage"] = target / "coverage.tif"
+    ev.files = files
     return ev.files
 
 
