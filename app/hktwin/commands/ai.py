@@ -244,6 +244,70 @@ def _print_forecast(fc, took: float, demo: bool, out) -> None:
 
 
 def _suggest(args, out) -> int:
-    from hktwin.ai.suggest import run_suggest
+    """Greedy sites in the area; the scenario is written with the model's own writer."""
+    from hktwin.ai.suggest import resolve_area, suggest
+    from hktwin.commands.common import check_pack
+    from hktwin.core.progress import TerminalProgress
+    from hktwin.geo.pack import open_pack
+    from hktwin.model.scenario import Scenario
+    from hktwin.model.scenario_io import save_scenario
 
-    return run_suggest(args, out)
+    if args.k < 1 or args.k > 200:
+        raise DataError(None, f"--k {args.k} is outside 1..200", field="k")
+    if not 1.0 <= args.resolution <= 100.0:
+        raise DataError(None, f"--resolution {args.resolution} is outside 1..100 m",
+                        field="resolution")
+    check_pack(args.pack)
+    progress = TerminalProgress()
+    city = open_pack(args.pack)
+    area = resolve_area(city, args.area)
+    result = suggest(city, area, args.k, kind=args.candidates, band=args.band,
+                     max_candidates=max(args.k, args.max_candidates),
+                     resolution_m=args.resolution, progress=progress)
+    xmin, ymin, xmax, ymax = area.bounds
+    scenario = Scenario(name=f"Suggested sites: {args.area}"[:120] if len(args.area) < 60
+                        else "Suggested sites",
+                        notes=_suggest_notes(result),
+                        pack="demo" if args.pack is None else str(Path(args.pack).resolve()),
+                        area=(float(xmin), float(ymin), float(xmax), float(ymax)))
+    for cell in result.cells:
+        scenario.add(cell)
+    save_scenario(scenario, args.out)
+    if args.json:
+        print(json.dumps({**result.to_json(), "scenario": str(args.out)}), file=out)
+    else:
+        print(_suggest_table(result, args.out), file=out)
+    return 0
+
+
+def _suggest_notes(result) -> str:
+    r = result.baselines
+    return (f"Proposed by hktwin ai suggest (greedy, lazy marginal gains) from "
+            f"{result.n_candidates} {result.settings['kind']} candidates; covered "
+            f"{result.total:,.0f} {result.unit} of {result.possible:,.0f}; random placement "
+            f"(mean of {r['random']['draws']}) {r['random']['mean']:,.0f}, k-means centres "
+            f"{r['kmeans'].get('value') or 0:,.0f}. Screening at "
+            f"{result.settings['resolution_m']:g} m; evaluate it for the final numbers.")[:2000]
+
+
+def _suggest_table(result, path) -> str:
+    unit = "people" if result.unit == "people" else "m2 outdoors"
+    lines = [f"{len(result.cells)} sites from {result.n_candidates} "
+             f"{result.settings['kind']} candidates ({result.seconds['total']:.1f} s), "
+             f"gain in {unit}:"]
+    total = 0.0
+    for c, g in zip(result.cells, result.gains, strict=True):
+        total += g
+        lines.append(f"  {c.id}  x {c.x:10.1f}  y {c.y:10.1f}  {c.mounting:<8} "
+                     f"+{g:12,.0f}  (total {total:,.0f})")
+    r = result.baselines
+    share = f" ({result.total / result.possible:.1%} of {result.possible:,.0f})" \
+        if result.possible else ""
+    lines.append(f"greedy: {result.total:,.0f}{share}")
+    lines.append(f"random placement, mean of {r['random']['draws']}: {r['random']['mean']:,.0f} "
+                 f"(min {r['random']['min']:,.0f}, max {r['random']['max']:,.0f})")
+    km = r["kmeans"].get("value")
+    lines.append("k-means centres of the population: "
+                 + ("-" if km is None else f"{km:,.0f}"))
+    lines.append(f"scenario written to {path}")
+    return "\n".join(lines)
