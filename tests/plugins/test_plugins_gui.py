@@ -100,3 +100,61 @@ def test_the_window_shows_the_example_plugins(qtbot, monkeypatch, tmp_path):
         assert win.findChild(PluginsDialog).table.rowCount() >= 4
     finally:
         reset_registry(old)
+
+
+BROKEN_DRAW = """
+[plugin]
+name = "brokendraw"
+api = "1"
+[[layers]]
+name = "bad"
+model = "hkt_test_brokendraw.code:BadLayer"
+adapter = "hkt_test_brokendraw.code:BadAdapter"
+factory = "hkt_test_brokendraw.code:make_layers"
+"""
+BROKEN_DRAW_CODE = """
+from dataclasses import dataclass
+
+import hktwin.plugins as hp
+
+
+@hp.evented
+@dataclass(eq=False)
+class BadLayer(hp.Layer):
+    pass
+
+
+class BadAdapter(hp.VisualAdapter):
+    def __init__(self, layer, parent, context=None):
+        super().__init__(layer, parent, context)
+        raise ZeroDivisionError("the plugin cannot draw")
+
+
+def make_layers(city):
+    return [BadLayer("Broken plugin layer")]
+"""
+
+
+def test_a_plugin_that_cannot_draw_is_reported_and_the_window_carries_on(
+        qtbot, site, fresh, tiny_pack):
+    import vispy
+
+    vispy.use("pyside6")
+    from hktwin.ui.main_window import MainWindow
+
+    write_plugin(site, "brokendraw", BROKEN_DRAW, {"code.py": BROKEN_DRAW_CODE})
+    reg = fresh()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    said: list[str] = []
+    win.session.status.connect(said.append)
+    win.show()
+    qtbot.waitExposed(win)
+    win.load_pack(tiny_pack)
+    qtbot.waitUntil(lambda: win.twin.layers.get("Broken plugin layer") is not None
+                    and not win.session.loading, timeout=60_000)
+    assert reg.plugin("brokendraw").stage == "draw"
+    assert any("Plugin 'brokendraw' failed (draw)" in s for s in said)
+    image = win.canvas.render()  # the rest of the city still draws
+    assert image.shape[0] > 0 and image[..., :3].std() > 5
+    assert win.twin.layers.get("Buildings") is not None
