@@ -64,3 +64,14 @@ def test_placements_follow_the_phone():
     np.testing.assert_allclose(p[0], [98.0, 19.0, 5.0])
     np.testing.assert_allclose(p[1], [80.0, 0.0, 5.0], atol=1e-9)  # swung a quarter turn left
     assert sample_errors(ERROR_MODELS["vps"], 10)[0].tolist() == [0, 0, 0, 0]
+
+
+def test_stability_rows_for_a_city():
+    from arscenes import city
+
+    from hktwin.analysis.ar.localisation import stability_rows
+
+    rows = stability_rows([OPEN, FACADE], city(), "vps", n=128)
+    assert [r["id"] for r in rows] == ["open", "facade"]
+    assert rows[0]["stability"] == 1.0 > rows[1]["stability"]
+    assert rows[1]["surface"] == "facade" and rows[1]["error_model"] == "vps"

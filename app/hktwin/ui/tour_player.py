@@ -709,7 +709,6 @@ def capture_view_dialog(window: Any) -> Path | None:
     8192 px a side, larger than the screen)."""
     from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-    from hktwin.commands.common import size_arg
     from hktwin.render.snapshot import write_png
 
     text, ok = QInputDialog.getText(window, "Capture view", "Size (WIDTHxHEIGHT, pixels):",
@@ -717,9 +716,11 @@ def capture_view_dialog(window: Any) -> Path | None:
     if not ok:
         return None
     try:
-        size = size_arg(text.strip())
-    except Exception as exc:
-        window._show_status(f"Capture: {exc}")
+        size = tuple(int(v) for v in text.lower().replace(" ", "").split("x"))
+        if len(size) != 2 or not all(16 <= v <= 8192 for v in size):
+            raise ValueError
+    except ValueError:
+        window._show_status(f"Capture: '{text}' is not WIDTHxHEIGHT within 16..8192 pixels")
         return None
     path, _ = QFileDialog.getSaveFileName(window, "Save capture", "hktwin-view.png",
                                           "PNG (*.png)")

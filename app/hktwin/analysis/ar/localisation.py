@@ -318,3 +318,10 @@ def _outward_normal(fps: np.ndarray, walls: np.ndarray, near: np.ndarray) -> np.
     flip = shapely.contains(fps, shapely.points(near + 0.25 * nrm))  # points into the building
     nrm[flip] *= -1
     return nrm
+
+
+def stability_rows(anchors: Sequence[ARAnchor], city, model: ErrorModel | str = "vps",
+                   n: int = N_SAMPLES) -> list[dict]:
+    """The planning panel's and the report's table: one `AnchorStability.row()` per anchor of
+    a scenario in a `CityModel` (its buildings and terrain)."""
+    return [s.row() for s in anchor_stability(anchors, city.buildings, model, city.terrain, n=n)]
