@@ -154,10 +154,10 @@ def resolve_pack(pack: str | None, scenario_path: str | os.PathLike[str] | None 
         return demo_pack_dir()
     where = None if scenario_path is None else Path(scenario_path)
     candidate = Path(pack).expanduser()
-    tried = []
-    if not candidate.is_absolute() and where is not None:
-        tried.append(where.parent / candidate)
-    tried.append(candidate)
+    # A relative folder is the scenario file's neighbour (the working folder only for a
+    # scenario that has no file).
+    tried = [where.parent / candidate if not candidate.is_absolute() and where is not None
+             else candidate]
     for folder in tried:
         if (folder / "manifest.json").is_file():
             return folder
@@ -265,7 +265,8 @@ def evaluate_scenario(
       time limit); an evaluation estimated beyond it is refused with the figures before it starts.
     - `progress(fraction, message)`, `cancel` (checked between tiles; raises `Cancelled`).
 
-    Raises `DataError`/`SettingsError`/`BudgetError`/`Cancelled` (all `HKTwinError`: one line).
+    Raises `DataError`, `SettingsError` or `BudgetError` (`HKTwinError`s: one line each), or
+    `core.errors.Cancelled` when `cancel` was set.
     """
     from hktwin.analysis.coverage import (
         EvaluationSettings,
