@@ -76,6 +76,11 @@ def run_the_app(hktwin: str, work: Path, env: dict[str, str], evaluate: bool) ->
     run([hktwin, "snapshot", "--out", str(work / "x.png"), "--size", "480x300"], work, env)
     check_png(work / "x.png", (480, 300))
     window_opens(hktwin, work, env)
+    headless = {k: v for k, v in env.items()
+                if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run([hktwin], cwd=work, env=headless, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "xvfb-run hktwin" in proc.stderr, proc.stderr
     if evaluate:
         samples = sorted((ROOT / "resources" / "scenarios").glob("*.hktwin.json"))
         assert samples, "resources/scenarios has no sample scenario"
