@@ -158,3 +158,10 @@ def test_a_plugin_that_cannot_draw_is_reported_and_the_window_carries_on(
     image = win.canvas.render()  # the rest of the city still draws
     assert image.shape[0] > 0 and image[..., :3].std() > 5
     assert win.twin.layers.get("Buildings") is not None
+
+
+def test_make_window_opens_a_window_on_a_loaded_twin(make_window, tiny_pack):
+    win = make_window(tiny_pack)
+    assert win.isVisible() and win.twin.city is not None
+    assert win.twin.layers.get("Buildings") is not None
+    assert win.canvas.render()[..., :3].std() > 5
