@@ -603,8 +603,14 @@ def estimate_cost(settings: EvaluationSettings, cells: tuple[SmallCell, ...] | l
 def check_budget(estimate: Estimate, max_memory_gb: float | None = None,
                  max_minutes: float | None = None) -> None:
     """Refuse (`BudgetError`, with the figures) an evaluation estimated beyond the budget:
-    `max_memory_gb` (default `DEFAULT_MAX_MEMORY_GB`), `max_minutes` (default: no limit)."""
-    limit = DEFAULT_MAX_MEMORY_GB if max_memory_gb is None else float(max_memory_gb)
+    `max_memory_gb` (default `$HKTWIN_MAX_MEMORY_GB`, else `DEFAULT_MAX_MEMORY_GB`),
+    `max_minutes` (default: no limit)."""
+    if max_memory_gb is None:  # the window's evaluations: the environment may set it
+        try:
+            max_memory_gb = float(os.environ.get("HKTWIN_MAX_MEMORY_GB", DEFAULT_MAX_MEMORY_GB))
+        except ValueError:
+            max_memory_gb = DEFAULT_MAX_MEMORY_GB
+    limit = float(max_memory_gb)
     if estimate.memory_gb > limit:
         raise BudgetError(f"the evaluation would need about {estimate.memory_gb:.1f} GB of "
                           f"memory, more than the {limit:g} GB budget ({estimate.text()}). Fix: "
