@@ -126,3 +126,12 @@ def test_territory_scale_estimate_is_instant():
     assert est.cells == 8000 * 6000 and est.site_cells > 1e9 and est.seconds > 600
     with pytest.raises(BudgetError, match="10 min budget"):
         check_budget(est, max_minutes=10)
+
+
+def test_the_environment_sets_the_default_budget(monkeypatch):
+    cells = (SmallCell("c", 833_000.0, 816_000.0),)
+    est = estimate_cost(EvaluationSettings((832_500, 815_500, 833_500, 816_500), 10.0), cells)
+    check_budget(est)  # a small evaluation fits the default
+    monkeypatch.setenv("HKTWIN_MAX_MEMORY_GB", "0.01")
+    with pytest.raises(BudgetError, match=r"0\.01 GB budget"):
+        check_budget(est)
