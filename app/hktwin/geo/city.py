@@ -31,6 +31,11 @@ class CityModel:
     feeds: dict[str, Path] = field(default_factory=dict)  # "links", "limits", "recording"
     notice: str = ""
     approximate: bool = False
+    #: The pack this one is drawn over where it has no data (the demo city by default for a pack
+    #: covering part of Hong Kong; see `geo.compose`), or None when it stands alone.
+    base: CityModel | None = None
+    #: (xmin, ymin, xmax, ymax) of the pack's own (official) data when it has a base.
+    covered: tuple[float, float, float, float] | None = None
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

@@ -94,6 +94,9 @@ def read_manifest(pack_dir: Path) -> dict:
                         "fix the entry or rebuild the pack", field="feeds")
     for name, rel in feeds.items():
         pack_file(pack_dir, rel, f"feeds.{name}")
+    base = manifest.get("base")
+    if base is not None and base is not False and base != "demo":
+        pack_file(pack_dir, base, "base")  # another pack inside this one, confined like a layer
     terrains = [n for n, e in layers.items() if e["kind"] == "terrain"]
     if len(terrains) != 1:
         raise DataError(path, "a pack needs exactly one terrain layer",
@@ -101,8 +104,51 @@ def read_manifest(pack_dir: Path) -> dict:
     return manifest
 
 
-def open_pack(path: str | Path | None = None, progress: Progress = no_progress) -> CityModel:
-    """Read a pack into a `CityModel` (the embedded demo city when `path` is None)."""
+#: A pack whose terrain covers less than this share of the base's area is drawn over the base
+#: (the demo city) unless its manifest says `"base": false`.
+PARTIAL_SHARE = 0.5
+
+
+def base_pack_dir(pack_dir: Path, manifest: dict, bounds: tuple[float, float, float, float]
+                  ) -> Path | None:
+    """The pack `pack_dir` is drawn over, or None when it stands alone.
+
+    The manifest's `base` is `false` (stand alone), `"demo"` (the embedded demo city) or the
+    relative path of another pack inside this one (confined like every other path). Without
+    one, an official pack (not `approximate`) covering part of Hong Kong gets the demo city,
+    so a district crop opens in its surroundings rather than as an island in an empty sea.
+    """
+    base = manifest.get("base")
+    demo = demo_pack_dir()
+    if base is False or os.path.realpath(pack_dir) == os.path.realpath(demo):
+        return None
+    if base == "demo":
+        return demo
+    if base is not None:
+        return pack_file(pack_dir, base, "base")
+    if manifest.get("approximate", False):
+        return None
+    try:
+        demo_bounds = read_manifest(demo).get("bounds")
+    except DataError:  # a build without the demo city: the pack stands alone
+        return None
+    if not (isinstance(demo_bounds, list) and len(demo_bounds) == 4):
+        return None
+    bx0, by0, bx1, by1 = (float(v) for v in demo_bounds)
+    x0, y0, x1, y1 = bounds
+    overlap = max(0.0, min(x1, bx1) - max(x0, bx0)) * max(0.0, min(y1, by1) - max(y0, by0))
+    area = (bx1 - bx0) * (by1 - by0)
+    return demo if overlap > 0 and (x1 - x0) * (y1 - y0) < PARTIAL_SHARE * area else None
+
+
+def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
+              base: bool = False) -> CityModel:
+    """Read a pack into a `CityModel` (the embedded demo city when `path` is None).
+
+    With `base` (what `model.loading.load_city` asks for), a pack covering part of Hong Kong
+    comes composed over its base pack (`base_pack_dir`): `CityModel.base` holds the base,
+    `covered` the official extent.
+    """
     pack_dir = Path(path) if path is not None else demo_pack_dir()
     manifest = read_manifest(pack_dir)
     layers = manifest["layers"]
@@ -126,7 +172,7 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
     feeds = manifest.get("feeds", {})
     progress(1.0, "Pack read")
     assert terrain is not None  # read_manifest guarantees one terrain layer
-    return CityModel(
+    city = CityModel(
         name=str(manifest.get("name", pack_dir.name)),
         path=pack_dir,
         terrain=terrain,
@@ -139,3 +185,9 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress) 
         notice=str(manifest.get("notice", "")),
         approximate=bool(manifest.get("approximate", False)),
     )
+    base_dir = base_pack_dir(pack_dir, manifest, terrain.bounds) if base else None
+    if base_dir is None:
+        return city
+    from hktwin.geo.compose import compose
+
+    return compose(city, open_pack(base_dir, base=False))

@@ -119,12 +119,15 @@ def file_digest(path: Path, chunk: int = 1 << 20) -> str:
 
 def cache_key(
     source: Path, origin: tuple[float, float], tile_size: float,
-    max_per_tile: int | None = None, boxes: bool = False,
+    max_per_tile: int | None = None, boxes: bool = False, variant: str = "",
 ) -> str:
-    """A key that changes with the source's content, the mesher, the origin and the tiling."""
+    """A key that changes with the source's content, the mesher, the origin and the tiling
+    (and `variant`: which rows of the source, standing where, for a composed city's base)."""
     params = f"{MESH_FORMAT}:{origin[0]:.3f}:{origin[1]:.3f}:{tile_size:.3f}"
     if max_per_tile is not None or boxes:
         params += f":{max_per_tile}:{int(boxes)}"
+    if variant:
+        params += f":{variant}"
     return hashlib.sha256((file_digest(source) + params).encode()).hexdigest()[:32]
 
 
@@ -211,15 +214,17 @@ def cached_building_tiles(
     progress: Progress = no_progress,
     max_per_tile: int | None = None,
     boxes: bool = False,
+    variant: str = "",
 ) -> tuple[list[Tile], bool]:
     """Tiles from the cache when it holds a valid entry for this source, else mesh and store.
 
-    Returns (tiles, from_cache). A corrupt entry is logged, deleted and rebuilt.
+    Returns (tiles, from_cache). A corrupt entry is logged, deleted and rebuilt. `variant`
+    tells apart tables read from the same file and then changed (a base city's buildings).
     """
     options = {"max_per_tile": max_per_tile, "boxes": boxes}
     if cache_dir is None or buildings.source is None:
         return mesh_building_tiles(buildings, origin, tile_size, progress, **options), False
-    key = cache_key(buildings.source, origin, tile_size, **options)
+    key = cache_key(buildings.source, origin, tile_size, variant=variant, **options)
     path = cache_dir / "meshes" / f"buildings-{key}.npz"
     if path.exists():
         try:

@@ -153,6 +153,28 @@ def named_views() -> dict[str, CameraPose]:
     return views
 
 
+#: A named view of a pack covering part of Hong Kong keeps the pack's extent (its diagonal)
+#: this many times over in its orbit distance at most: the pack fills the middle of the view with
+#: its surroundings round it.
+FRAME_DIAGONALS = 1.5
+
+
+def fitted(pose: object, city: object) -> object:
+    """A named orbit view fitted to a city with a base (`CityModel.covered`): a view looking at
+    a point inside the covered extent comes no further away than frames the extent, any other
+    looks at the extent's centre from its own bearing and elevation. Other poses and cities
+    that stand alone are returned as they are."""
+    covered = getattr(city, "covered", None)
+    if covered is None or not isinstance(pose, CameraPose):
+        return pose
+    x0, y0, x1, y1 = covered
+    reach = FRAME_DIAGONALS * math.hypot(x1 - x0, y1 - y0)
+    cx, cy, cz = pose.center
+    if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return replace(pose, center=(cx, cy, cz), distance=min(pose.distance, reach))
+
+
 def pan(pose: CameraPose, right: float, forward: float) -> CameraPose:
     """Move the looked-at point by fractions of the orbit distance, relative to the heading."""
     az = math.radians(pose.azimuth)

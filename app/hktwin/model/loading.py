@@ -13,6 +13,7 @@ from hktwin.core.paths import cache_dir as default_cache_dir
 from hktwin.core.progress import Progress, no_progress, sub_progress
 from hktwin.feeds.store import FeedStore
 from hktwin.geo.city import CityModel
+from hktwin.geo.compose import Surface, drawn_terrain, inside
 from hktwin.geo.drape import drape_lines
 from hktwin.geo.pack import open_pack, pack_file, read_manifest
 from hktwin.geo.pyramid import TerrainPyramid, level_count, levels_from_raster
@@ -57,43 +58,60 @@ def load_city(
     terrain_max_vertices: int | None = None,
     lod: bool | None = None,
     plugin_layers: bool = True,
+    base: bool = True,
 ) -> LoadedCity:
     """Read a pack (the demo city when None) and build its layers: terrain, sea, lines, buildings.
 
     `cache` is a folder, True for the user cache folder, or False/None to mesh without caching.
     `lod` forces level of detail on or off; None (the default) decides by size, and the
     environment variable HKTWIN_LOD=on|off overrides that. `plugin_layers` adds the layers the
-    active plugins' layer factories build for this city (after the built-in ones).
+    active plugins' layer factories build for this city (after the built-in ones). With `base`,
+    a pack covering part of Hong Kong is drawn over its base pack (`geo.compose`).
     """
     cache_path = default_cache_dir() if cache is True else (cache or None)
     max_vertices = terrain_max_vertices or TERRAIN_MAX_VERTICES
     if lod is None:
         lod = {"on": True, "off": False}.get(os.environ.get("HKTWIN_LOD", "").lower())
-    city = open_pack(pack, sub_progress(progress, 0.0, 0.35))
+    city = open_pack(pack, sub_progress(progress, 0.0, 0.35), base=base)
     origin = city.origin
-    rows, cols = city.terrain.shape
+    drawn = drawn_terrain(city)  # the pack's own terrain, or padded and blended into its base
+    surface = Surface(city) if city.base is not None else city.terrain
+    rows, cols = drawn.shape
     lod_terrain = lod if lod is not None else rows * cols > TERRAIN_PYRAMID_CELLS
     if lod_terrain:
         progress(0.35, "Building the terrain pyramid")
-        terrain = TerrainLayer("Terrain", terrain=city.terrain,
-                               pyramid=terrain_pyramid(city, origin))
+        pyramid = (terrain_pyramid(city, origin) if city.base is None
+                   else TerrainPyramid(drawn, origin))
+        terrain = TerrainLayer("Terrain", terrain=city.terrain, pyramid=pyramid)
     else:
         progress(0.35, "Meshing terrain")
-        step = choose_step(city.terrain, max_vertices)
+        step = choose_step(drawn, max_vertices)
         terrain = TerrainLayer("Terrain", terrain=city.terrain,
-                               mesh=terrain_mesh(city.terrain, step, origin))
-    xmin, ymin, xmax, ymax = city.bounds
+                               mesh=terrain_mesh(drawn, step, origin))
+    layers: list[Layer] = [terrain]
+    if city.base is not None:
+        layers.append(context_terrain(city, drawn, origin, max_vertices))
+    xmin, ymin, xmax, ymax = surface.bounds if city.base is not None else city.bounds
     sea = SeaLayer("Sea", bounds=(xmin - origin[0], ymin - origin[1],
                                   xmax - origin[0], ymax - origin[1]))
-    layers: list[Layer] = [terrain, sea]
+    layers.append(sea)
     for name, table in city.vectors.items():
         if name == "land":  # the coastline shows where the terrain rises through the sea
             continue
         progress(0.45, f"Draping {name}")
         color, width = LINE_STYLES.get(name, ((0.8, 0.3, 0.8), 1.5))
-        segments = drape_lines(table.geometry, city.terrain, origin)
+        segments = drape_lines(table.geometry, surface, origin)
         layers.append(LinesLayer(name.capitalize(), segments=segments, color=color, width=width))
+    if city.base is not None:
+        layers.extend(context_lines(city, surface, origin))
     from_cache = False
+    if city.base is not None and city.base.buildings is not None:
+        progress(0.5, "Demo city buildings")
+        tiles, _ = cached_building_tiles(
+            city.base.buildings, origin, cache_path, max_per_tile=None,
+            variant=buildings_digest(city.base.buildings))
+        layers.append(BuildingsLayer(f"Buildings ({context_name(city)})",
+                                     buildings=city.base.buildings, tiles=tiles))
     if city.buildings is not None:
         lod_buildings = lod if lod is not None else (
             estimated_faces(city.buildings.footprints) > BUILDINGS_LOD_FACES)
@@ -110,6 +128,69 @@ def load_city(
         layers.extend(city_layers(city))  # a failing plugin is disabled and reported, not fatal
     progress(1.0, "City ready")
     return LoadedCity(city, layers, from_cache)
+
+
+#: Colour of the line round the official data of a composed city.
+OUTLINE_STYLE = ((0.20, 0.95, 0.95), 3.0)
+
+
+def context_name(city: CityModel) -> str:
+    """How the base's layers are labelled ("demo city" for the approximate demo)."""
+    assert city.base is not None
+    return "demo city" if city.base.approximate else city.base.name
+
+
+def context_terrain(city: CityModel, drawn, origin: tuple[float, float],
+                    max_vertices: int) -> TerrainLayer:
+    """The base's terrain with a hole where the composed city's drawn grid lies.
+
+    A base triangle with any vertex inside the pack's grid (grown by the drawn grid's margin less
+    one base mesh step) is dropped, so the drawn grid always fills the hole.
+    """
+    assert city.base is not None
+    b = city.base.terrain
+    step = choose_step(b, max_vertices)
+    mesh = terrain_mesh(b, step, origin)
+    x0, y0, x1, y1 = city.terrain.bounds
+    pad = (drawn.bounds[2] - x1)  # how far the drawn grid reaches beyond the pack's own
+    grow = max(pad - step * b.cell_size * 1.01, 0.0)  # a dropped triangle spans one step
+    hole = (x0 - grow - origin[0], y0 - grow - origin[1],
+            x1 + grow - origin[0], y1 + grow - origin[1])
+    v = mesh.vertices
+    in_hole = inside(hole, v[:, 0], v[:, 1])
+    keep = ~in_hole[mesh.faces].any(axis=1)
+    mesh = type(mesh)(mesh.vertices, mesh.faces[keep], mesh.normals, mesh.face_owner[keep])
+    return TerrainLayer(f"Terrain ({context_name(city)})", terrain=b, mesh=mesh)
+
+
+def context_lines(city: CityModel, surface, origin: tuple[float, float]) -> list[Layer]:
+    """The base's lines (roads, districts) and the outline of the official data."""
+    import shapely
+
+    assert city.base is not None and city.covered is not None
+    out: list[Layer] = []
+    for name, table in city.base.vectors.items():
+        if name == "land" or name in city.vectors:
+            continue
+        color, width = LINE_STYLES.get(name, ((0.8, 0.3, 0.8), 1.5))
+        segments = drape_lines(table.geometry, surface, origin)
+        out.append(LinesLayer(f"{name.capitalize()} ({context_name(city)})", segments=segments,
+                              color=color, width=width * 0.8))
+    outline = drape_lines(np.array([shapely.box(*city.covered)]), surface, origin, lift_m=6.0,
+                          max_segment_m=max(surface.cell_size * 2, 10.0))
+    color, width = OUTLINE_STYLE
+    out.append(LinesLayer("Official data outline", segments=outline, color=color, width=width))
+    return out
+
+
+def buildings_digest(buildings) -> str:
+    """A short digest of which base buildings are kept and where they stand (the mesh cache of
+    a composed city's context buildings depends on both)."""
+    import hashlib
+
+    h = hashlib.sha256(np.ascontiguousarray(buildings.ids).tobytes())
+    h.update(np.ascontiguousarray(buildings.base).tobytes())
+    return h.hexdigest()[:16]
 
 
 def terrain_pyramid(city: CityModel, origin: tuple[float, float]) -> TerrainPyramid:

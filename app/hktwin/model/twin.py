@@ -67,4 +67,6 @@ class Twin:
 
     def go_to(self, view: str) -> None:
         """Jump to a named view."""
-        self.camera = named_views()[view]
+        from hktwin.model.camera import fitted
+
+        self.camera = fitted(named_views()[view], self.city)  # a partial pack: its extent

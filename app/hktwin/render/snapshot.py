@@ -78,8 +78,8 @@ def render_city(
     set_visibility(twin.layers, show, hide)
     progress(0.9, "Rendering")
     canvas = CityCanvas(twin, size=size, show=False)
-    if loaded.city.approximate:
-        canvas.set_notice(approximate_notice(loaded.city.name))
+    if city_notice(loaded.city):
+        canvas.set_notice(city_notice(loaded.city))
         back_notice(canvas)
     start = time.perf_counter()
     image = canvas.render()
@@ -232,6 +232,15 @@ def back_notice(canvas) -> None:
                                   color=(1.0, 1.0, 1.0, 0.82), border_color=None,
                                   parent=canvas.scene)
     box.order = text.order - 1
+
+
+def city_notice(city) -> str:
+    """The corner notice of a city: what is approximate, what official ("" for none)."""
+    if getattr(city, "base", None) is not None:
+        from hktwin.geo.compose import official_notice
+
+        return f"HK Twin · {city.name} · {official_notice(city)}"
+    return approximate_notice(city.name) if city.approximate else ""
 
 
 def approximate_notice(city_name: str) -> str:

@@ -140,7 +140,9 @@ class Session:
         twin.layers.clear()
         twin.city = loaded.city
         if self.initial_view in self.views:
-            twin.camera = self.views[self.initial_view]
+            from hktwin.model.camera import fitted
+
+            twin.camera = fitted(self.views[self.initial_view], loaded.city)
         twin.layers.extend(loaded.layers)
         self._pending_live = loaded
         self.status.emit(f"Loaded {loaded.city.name}" + (" (meshes from cache)"
@@ -239,9 +241,9 @@ class Session:
     def pose(self, view: str) -> object:
         """The pose of a named view (KeyError naming the views there are); a street pose
         stands on the open city's ground."""
-        from hktwin.model.camera import StreetPose
+        from hktwin.model.camera import StreetPose, fitted
 
-        pose = self.views[view]
+        pose = fitted(self.views[view], self.twin.city)  # a partial pack: framed on its extent
         if isinstance(pose, StreetPose) and self.twin.city is not None:
             import math
 

@@ -33,7 +33,7 @@ from hktwin.model.layers import BuildingsLayer
 from hktwin.model.loading import LoadedCity
 from hktwin.model.twin import Twin
 from hktwin.render.scene import CityCanvas
-from hktwin.render.snapshot import approximate_notice
+from hktwin.render.snapshot import city_notice
 from hktwin.session.session import LOAD_TASK, Session
 from hktwin.session.tasks import Task
 from hktwin.ui.contributions import (
@@ -400,7 +400,7 @@ class MainWindow(QMainWindow):
         self.history.clear()
         self.notice_label.setText("Approximate demo city · import official data for planning "
                                   "(see README)" if approximate else "")
-        self.canvas.set_notice(approximate_notice(loaded.city.name) if approximate else "")
+        self.canvas.set_notice(city_notice(loaded.city))  # official inside, approximate out
         self._update_edit_actions()
         # The city is drawn first; live layers and sites join right after that first frame.
         self.canvas.events.draw.connect(self._after_first_frame, position="last")
