@@ -126,3 +126,23 @@ def test_out_of_view_and_out_of_range(occluder):
     far = anchor("far", 25.0, 60.0, view_radius_m=40.0)
     views = layout_anchors(camera(), [far], occluder)
     assert views[0].state == Visibility.VISIBLE and views[0].reason == "beyond its view radius"
+
+
+def test_a_card_sunk_into_a_slope_is_hidden_on_coarse_terrain():
+    """The terrain march reaches the end of every segment, however few cells it crosses."""
+    from hktwin.geo.terrain import Terrain
+
+    c = city(b=None)
+    rows, cols = 20, 20  # 50 m cells over the same 1 km
+    x0, y0 = c.terrain.origin_x, c.terrain.origin_y
+    xs = x0 + (np.arange(cols) + 0.5) * 50.0
+    # Flat, then a bank rising from 130 m east of the viewer: only the last stretch of the sight
+    # line to a card 150 m east is under the ground.
+    slope = np.broadcast_to(GROUND + np.clip(xs - VIEWER[0] - 130.0, 0, None), (rows, cols))
+    terrain = Terrain(slope.astype(np.float32), x0, y0, 50.0)
+    occ = Occluder(np.zeros((0, 3)), np.zeros((0, 3), np.int64), terrain)
+    sunk = anchor("sunk", 150.0, 0.0, height_m=5.0)  # the ground there is ~20 m higher
+    level = anchor("level", -150.0, 0.0, height_m=5.0)
+    res = occlusion_for(camera(90.0), [sunk], occ)
+    assert res.state[0] == Visibility.HIDDEN
+    assert occlusion_for(camera(270.0), [level], occ).state[0] == Visibility.VISIBLE

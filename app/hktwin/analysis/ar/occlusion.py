@@ -158,14 +158,16 @@ class Occluder:
         terrain = self.terrain
         step = terrain.cell_size / 2
         n = int(np.clip(np.ceil(length.max() / step), 2, 4000))
-        t = np.linspace(0.0, 1.0, n + 1)[1:-1]  # interior samples
-        pts = a[:, None, :] + t[None, :, None] * (b - a)[:, None, :]
+        # Samples up to the end of each segment's tested part (`t_end`), the last exactly there,
+        # so a point sunk into a slope is caught however coarse the terrain.
+        t = np.arange(1, n + 1)[None, :] / n * np.clip(t_end, 0.0, 1.0)[:, None]  # (R, n)
+        pts = a[:, None, :] + t[..., None] * (b - a)[:, None, :]
         ground = terrain.height_at(pts[..., 0], pts[..., 1])
         if self.sea_level_m is not None:
             ground = np.fmax(ground, self.sea_level_m)
         # A small tolerance: bilinear ground under an eye 1.6 m up must not block it.
         with np.errstate(invalid="ignore"):
-            under = (pts[..., 2] < ground - 0.1) & (t[None, :] < t_end[:, None])
+            under = pts[..., 2] < ground - 0.1
         return under.any(axis=1)
 
 
