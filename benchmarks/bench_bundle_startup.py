@@ -71,7 +71,8 @@ def main() -> None:
     parser.add_argument("--dev", default=str(ROOT / ".venv/bin/hktwin"))
     args = parser.parse_args()
     bundle_dir = Path(args.bundle).parent
-    size_mb = sum(p.stat().st_size for p in bundle_dir.rglob("*") if p.is_file()) / 1e6
+    size_mb = sum(p.lstat().st_size for p in bundle_dir.rglob("*")
+                  if p.is_file() and not p.is_symlink()) / 1e6  # links counted once
     tmp = Path(tempfile.mkdtemp(prefix="hktwin-bench-"))
     try:
         result = {"bundle_size_mb": round(size_mb), "runs": args.runs,
