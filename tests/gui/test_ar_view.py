@@ -71,6 +71,7 @@ def test_the_phone_picture_sits_beside_the_overview_with_sky_and_facades(ar_wind
     (x, y), (w, h) = street.box.pos, street.box.size
     assert h > w  # portrait
     assert canvas.city_scene.box.size[0] + 1 <= x
+    x, y, w, h = x + 2, y + 2, w - 4, h - 4  # inside the box's edges (fractional positions)
     pic = ar_window.ar_image[int(y) : int(y + h), int(x) : int(x + w), :3].astype(float)
     sky = np.abs(pic - SKY).sum(axis=2) < 25
     # Held upright the lens spans ~32 degrees: sky up the gap, the nearer row of towers on the

@@ -74,8 +74,9 @@ class StationsAdapter(VisualAdapter):
         super().__init__(layer, parent, context)
         self.columns: scene.Mesh | None = None
         self.markers = scene.visuals.Markers(parent=self.node)
+        # Depth-tested: from the street a station's label behind a tower is hidden.
         self.labels = scene.visuals.Text(color="black", font_size=9, anchor_x="center",
-                                         anchor_y="bottom", parent=self.node)
+                                         anchor_y="bottom", depth_test=True, parent=self.node)
         self._redraw()
         layer.events.values.connect(self._redraw)
 

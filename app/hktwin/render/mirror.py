@@ -103,8 +103,9 @@ def _copy_markers(src, parent):
 
 def _copy_text(src, parent):
     # The same font manager: its glyph atlas is one 1024 x 1024 texture (3 MB) per manager.
+    # Depth-tested in the other views: at street level a label behind a tower is hidden.
     dst = scene.visuals.Text(parent=parent, font_manager=src._font_manager, face=src._face,
-                             bold=src._bold, italic=src._italic)
+                             bold=src._bold, italic=src._italic, depth_test=True)
 
     def sync():
         dst.font_size = src.font_size

@@ -72,7 +72,7 @@ class QtArView(QWidget):
         self.hud.setObjectName("arHud")
         self.hud.setWordWrap(True)
         self.hud.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        keys = QLabel("Walk: W A S D · turn: drag in the picture or Q / E over it · "
+        keys = QLabel("Walk: W A S D · look round: drag in the picture · "
                       "look up and down: R / F")
         keys.setWordWrap(True)
         keys.setStyleSheet("color: #666;")
