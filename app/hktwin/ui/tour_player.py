@@ -60,9 +60,10 @@ IDLE_RESUME_S = 45.0
 ESC_WINDOW_S = 3.0
 #: Seconds the camera takes to fly back into the tour after the visitor leaves it.
 RETURN_S = 3.0
-#: The tour's clock moves at most this many real seconds per tick, so a slow frame (a busy
-#: machine) slows the tour down instead of jumping over a step.
-MAX_TICK_S = 0.25
+#: The tour's clock moves at most this many real seconds per tick (a stall, say a long frame on
+#: a busy machine, slows the tour instead of jumping); and never past the start of the step
+#: after the next, so every step is entered.
+MAX_TICK_S = 1.0
 
 # A key bound to a menu shortcut (the window binds Esc) arrives as ShortcutOverride and never
 # as KeyPress, so both count; one press seen as both is counted once (`_escape`).
@@ -303,7 +304,12 @@ class TourPlayer(QObject):
         dt, self._last = now - self._last, now
         if not self.playing:
             return
-        step_s = min(dt, MAX_TICK_S) * self.time_scale
+        k = self._position()
+        n = len(self.active)
+        # However long the frame, the tour may enter the next step but never jump over it.
+        limit = (self._start_of(k + 2) if k + 2 <= n
+                 else self.timeline.duration + self._start_of(k + 2 - n)) - 1e-6
+        step_s = max(0.0, min(min(dt, MAX_TICK_S) * self.time_scale, limit - self.t))
         self.t += step_s
         self.elapsed += step_s
         self._wrap()
