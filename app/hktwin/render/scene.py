@@ -81,8 +81,11 @@ class CityCanvas(scene.SceneCanvas):
         self.update()
 
     def view_at(self, pos: tuple[float, float]) -> SceneView | None:
-        """The view whose box holds a canvas pixel (for routing mouse events)."""
-        return next((v for v in reversed(self.views) if v.contains(pos)), None)
+        """The view whose box holds a canvas pixel (for routing mouse events); the overview
+        where no side view's box does (its box may lag a resize by an event)."""
+        side = next((v for v in reversed(self.views) if v is not self.city_scene
+                     and v.contains(pos)), None)
+        return side or self.city_scene or (self.views[0] if self.views else None)
 
     def side_rect(self) -> tuple[float, float, float, float]:
         """(x, y, w, h) of the area side views share, in canvas pixels."""
