@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,7 +51,7 @@ def damaged_store(docs, tmp_path, capsys) -> Path:
     with open(db, "r+b") as fh:  # garbage over every page but the header page
         for page in range(1, size // PAGE_SIZE):
             fh.seek(page * PAGE_SIZE + 100)
-            fh.write(os.urandom(200))
+            fh.write(b"\xff" * 200)
     return db
 
 
@@ -63,6 +62,23 @@ def test_replay_of_a_damaged_store_is_one_line_and_leaves_it_be(damaged_store, c
     assert code == 2 and len(err) == 1 and err[0].startswith("hktwin: error:")
     assert "damaged" in err[0] and "quick_check" in err[0] and "Traceback" not in out
     assert sha(damaged_store) == before
+
+
+def test_damage_found_mid_replay_is_one_line(docs, tmp_path, capsys):
+    db = tmp_path / "feeds.sqlite"
+    with FeedStore(db) as store:
+        for path in sorted(docs.iterdir()):
+            store.add(td_speedmap.parse(path.read_bytes()))
+    pages = db.stat().st_size // PAGE_SIZE
+    with open(db, "r+b") as fh:  # the second half: observation pages, not the schema
+        for page in range(pages // 2, pages):
+            fh.seek(page * PAGE_SIZE + 8)
+            fh.write(b"\xff" * 64)  # cell pointers out of range
+    before = sha(db)
+    code, _, err = run(capsys, "feeds", "replay", "--store", str(db), "--speed", "inf")
+    assert code == 2 and len(err) == 1, err
+    assert "damaged" in err[0] and "quick_check" in err[0]
+    assert sha(db) == before
 
 
 def test_import_into_a_damaged_store_says_so_once(damaged_store, docs, capsys):

@@ -217,13 +217,13 @@ class FeedStore:
             try:
                 with self._lock:
                     rows = self._db.execute("PRAGMA quick_check(5)").fetchall()
-                verdict = "; ".join(str(r[0]) for r in rows)
+                verdict = "; ".join(" ".join(str(r[0]).split()) for r in rows)
             except sqlite3.Error as again:
-                verdict = str(again)
+                verdict = " ".join(str(again).split())
             if verdict != "ok":
                 self.damage = (f"the store file is damaged (SQLite: {exc}; quick_check: "
                                f"{verdict[:200]}); it is left as it is and no longer written to")
-                log.error("%s: %s", self.path, self.damage)
+                log.debug("%s: %s", self.path, self.damage)  # the caller says it, once
         if self.damage is not None:
             return StoreCorrupt(self.path, self.damage + ". Fix: restore it from a backup, or "
                                 "move it away and record or import the feeds again")
