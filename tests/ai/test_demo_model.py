@@ -52,3 +52,23 @@ def test_demo_backtest_beats_both_baselines_at_30_minutes(capsys):
     assert h30["model"]["mae"] < h30["persistence"]["mae"]
     assert h30["model"]["mae"] < h30["historical_mean"]["mae"]
     assert 0.0 < h30["model"]["coverage80"] <= 1.0
+
+
+def test_forecaster_gives_layer_values_past_now(shipped):
+    from hktwin.ai.live import TrafficForecaster
+
+    history, _ = demo_history()
+    fc = TrafficForecaster(shipped, history)
+    origin = int(history.times[-1]) - 6 * 3600
+    now = fc.values_at(origin, origin)
+    later = fc.values_at(origin, origin + 30 * 60)
+    past = fc.values_at(origin, origin + 90 * 60)
+    assert past == {} and len(later) > 400
+    key = next(iter(later))
+    assert now[key].band == 0.0 and now[key].p50 == pytest.approx(
+        float(history.speed[history.index_of(origin), history.link_ids.index(key)]))
+    full = traffic.forecast(shipped, history, origin)
+    j = full.link_ids.index(key)
+    assert later[key].p50 == pytest.approx(full.p50[1, j])  # 30 minutes is a horizon
+    assert later[key].p10 <= later[key].p50 <= later[key].p90
+    assert isinstance(fc.incident_links(origin), list)

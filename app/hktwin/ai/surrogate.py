@@ -19,7 +19,7 @@ physics; the model card says whether it does.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -263,5 +263,3 @@ def card(result: dict, train: dict[str, int], n_rows: int) -> str:
               "build machine.", ""]
     return "\n".join(lines)
 
-
-__all__ = ["card", "compare", "dataset", "features", "fit", "physics", "replace"]
