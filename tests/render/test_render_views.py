@@ -98,3 +98,16 @@ def test_each_view_chooses_its_own_level_of_detail(tiny_pack):
     assert min(result["street_levels"]) == 0 < min(result["overview_levels"])
     assert result["street_building_faces"] > 0
     assert result["n_faces"][1] > 0
+
+
+def test_a_walk_is_recorded_frame_by_frame(tiny_pack, tmp_path):
+    import imageio.v3 as iio
+
+    out = tmp_path / "walk.gif"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = pool.submit(views_probe.probe_walk, str(tiny_pack), str(out)).result(timeout=600)
+    frames = iio.imread(out, index=None)
+    assert len(frames) == result["frames"] >= 5
+    assert result["steps"][-1] == 1.0
+    assert not np.array_equal(frames[0], frames[-1])  # the picture moves with the walker
+    assert result["end"][0] == pytest.approx(views_probe.STREET[0] + 12.0)

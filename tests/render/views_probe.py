@@ -131,3 +131,28 @@ def probe_lod(pack: str) -> dict:
         "street_building_faces": own_buildings.n_faces if own_buildings is not None else 0,
         "n_faces": (canvas.city_scene.n_faces, street.n_faces),
     }
+
+
+def probe_walk(pack: str, out: str) -> dict:
+    """Record a short walk up the gap between the towers to a GIF."""
+    from hktwin.render.snapshot import select_headless_backend
+
+    select_headless_backend()
+    from hktwin.analysis.ar.walk import sample_path
+    from hktwin.model.loading import load_city
+    from hktwin.model.twin import Twin
+    from hktwin.render.ar import ArPreview
+    from hktwin.render.scene import CityCanvas
+
+    loaded = load_city(Path(pack), cache=False)
+    twin = Twin(city=loaded.city)
+    twin.layers.extend(loaded.layers)
+    canvas = CityCanvas(twin, size=(180, 320), show=False, overview=False)
+    preview = ArPreview(canvas, framed=False)
+    x, y, _ = STREET
+    path = sample_path([(x, y), (x + 12.0, y)], speed_m_s=1.4, dt_s=2.0,
+                       ground=loaded.city.terrain.height_at)
+    steps = []
+    written = preview.record_walk(path, out, progress=lambda f, m: steps.append(f))
+    return {"path": str(written), "frames": len(path), "steps": steps,
+            "end": (twin.street.x, twin.street.y)}

@@ -333,6 +333,24 @@ class ArPreview:
         seg = np.array([eye, ends[0], eye, ends[1], ends[0], ends[1]])
         self._cone.set_data(pos=seg)
 
+    def record_walk(self, path, out, pitch: float = 0.0, fps: float = 10.0,
+                    progress=None, cancelled=None):
+        """Walk `path` (an `analysis.ar.walk.WalkPath`) and record what the phone shows to
+        `out` (.mp4 or .gif): one frame per step of the path, the HUD and cards as at each
+        step. The viewer is left at the end of the walk."""
+        from hktwin.analysis.ar.record import record_video
+
+        def frame(i: int) -> np.ndarray:
+            self.twin.street = StreetPose(float(path.x[i]), float(path.y[i]),
+                                          float(path.heading[i]), pitch,
+                                          ground=float(path.ground[i]))
+            x, y = (int(v) for v in self.street.box.pos)
+            w, h = (int(v) for v in self.street.box.size)
+            return np.asarray(self.canvas.render())[y:y + h, x:x + w, :3]
+
+        return record_video(out, frame, len(path), fps=fps, progress=progress,
+                            cancelled=cancelled)
+
     def close(self) -> None:
         self.twin.events.street.disconnect(self._on_street)
         self.twin.events.city.disconnect(self._on_city)
