@@ -113,12 +113,12 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _mode_for(path: Path) -> int:
+    """The mode the file has (a replace keeps it), else rw-r--r-- (mkstemp's 0600 would hide a
+    new output from the user's other programs; reading the umask is not thread-safe)."""
     try:
         return stat.S_IMODE(path.stat().st_mode)
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o644
 
 
 @contextlib.contextmanager
