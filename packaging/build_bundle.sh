@@ -60,6 +60,11 @@ HK Twin $VERSION for Linux ($(uname -m)).
 
 Remove with ~/.local/lib/hktwin/uninstall.sh
 TXT
+if command -v desktop-file-validate >/dev/null 2>&1; then
+  desktop-file-validate "$STAGE/share/applications/$APP_ID.desktop"
+else
+  echo "desktop-file-validate not found: .desktop entry not validated"
+fi
 if command -v appstreamcli >/dev/null 2>&1; then
   appstreamcli validate --no-net "$STAGE/share/metainfo/$APP_ID.metainfo.xml"
 else

@@ -14,7 +14,7 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libfontconfig1 libdbus-1-3
   gdal-bin chromium poppler-utils   # viewshed peer benchmark; report PDF and browser test
   fonts-noto-cjk   # demo-mode captions in Traditional Chinese (no tofu boxes)
-  binutils appstream   # PyInstaller reads libraries with objdump; appstreamcli validates metainfo
+  binutils appstream desktop-file-utils   # PyInstaller's objdump; metainfo and .desktop checks
 )
 
 missing=()

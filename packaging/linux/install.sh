@@ -34,7 +34,7 @@ chmod 755 "$PREFIX/bin/hktwin"
 echo "$PREFIX/bin/hktwin" >> "$MANIFEST.tmp"
 
 DESKTOP="$PREFIX/share/applications/$APP_ID.desktop"
-sed -e "s|^Exec=hktwin|Exec=$PREFIX/bin/hktwin|" -e "s|^TryExec=hktwin|TryExec=$PREFIX/bin/hktwin|" \
+sed -e "s|^Exec=hktwin|Exec=\"$PREFIX/bin/hktwin\"|" -e "s|^TryExec=hktwin|TryExec=$PREFIX/bin/hktwin|" \
   "$HERE/share/applications/$APP_ID.desktop" > "$DESKTOP"
 echo "$DESKTOP" >> "$MANIFEST.tmp"
 cp "$HERE/share/metainfo/$APP_ID.metainfo.xml" "$PREFIX/share/metainfo/"

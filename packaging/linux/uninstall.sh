@@ -3,7 +3,12 @@
 # (~/.config/hktwin) and data (~/.local/share/hktwin) stay unless you pass --purge.
 # Usage: uninstall.sh [--prefix DIR] [--purge]
 set -eu
-PREFIX=${PREFIX:-"$HOME/.local"}
+HERE=$(cd "$(dirname "$0")" && pwd)
+case "$HERE" in
+  */lib/hktwin) DEFAULT_PREFIX=$(dirname "$(dirname "$HERE")");;  # the installed copy
+  *) DEFAULT_PREFIX="$HOME/.local";;
+esac
+PREFIX=${PREFIX:-"$DEFAULT_PREFIX"}
 PURGE=0
 while [ $# -gt 0 ]; do
   case "$1" in

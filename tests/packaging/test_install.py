@@ -169,11 +169,13 @@ def test_bundle_tarball_installs_and_runs(tmp_path):
     desktop = local / "share" / "applications" / f"{APP_ID}.desktop"
     assert launcher.is_file() and os.access(launcher, os.X_OK)
     entry = desktop.read_text()
-    assert f"Exec={launcher}" in entry and f"Icon={APP_ID}" in entry
+    assert f'Exec="{launcher}"' in entry and f"Icon={APP_ID}" in entry
     for n in (16, 48, 256, 512):
         assert (local / f"share/icons/hicolor/{n}x{n}/apps/{APP_ID}.png").is_file()
     assert (local / f"share/icons/hicolor/scalable/apps/{APP_ID}.svg").is_file()
     metainfo = local / f"share/metainfo/{APP_ID}.metainfo.xml"
+    if shutil.which("desktop-file-validate"):
+        run(["desktop-file-validate", str(desktop)], tmp_path, env)
     if shutil.which("appstreamcli"):
         run(["appstreamcli", "validate", "--no-net", str(metainfo)], tmp_path, env)
 
