@@ -219,12 +219,12 @@ def read_bounded(path: str | os.PathLike[str], limit: int, what: str = "file") -
     more. Reads `limit + 1` bytes whatever `stat` says (devices, sparse or growing files)."""
     path = Path(path)
     try:
-        if path.is_dir():
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise DataError(path, f"this is a folder, not a {what}", f"give a {what}")
+        if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):  # a FIFO would block the open
+            raise DataError(path, f"not a regular file, so not a {what}", f"give a {what}")
         with open(path, "rb") as fh:
-            mode = os.fstat(fh.fileno()).st_mode
-            if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
-                raise DataError(path, f"not a regular file, so not a {what}", f"give a {what}")
             data = fh.read(limit + 1)
     except FileNotFoundError:
         raise DataError(path, "file not found", "check the path") from None
