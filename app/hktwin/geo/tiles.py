@@ -206,6 +206,27 @@ def _boxes_from(arrays: dict[str, np.ndarray]) -> list[Boxes]:
             for a, b, e in zip(starts, ends, arrays["box_error"], strict=True)]
 
 
+def tiles_from_cache(
+    source: Path, origin: tuple[float, float], cache_dir: Path, tile_size: float = TILE_SIZE_M,
+    max_per_tile: int | None = None, boxes: bool = False,
+) -> list[Tile] | None:
+    """The cached tiles of a buildings file, or None when the cache holds no valid entry.
+
+    Needs only the file and the origin (not the read table), so a loader can read the cache
+    while the buildings themselves are being read.
+    """
+    key = cache_key(source, origin, tile_size, max_per_tile=max_per_tile, boxes=boxes)
+    path = cache_dir / "meshes" / f"buildings-{key}.npz"
+    if not path.exists():
+        return None
+    try:
+        return load_tiles(path)
+    except ValueError as exc:
+        log.warning("%s; rebuilding it", exc)
+        path.unlink(missing_ok=True)
+        return None
+
+
 def cached_building_tiles(
     buildings: Buildings,
     origin: tuple[float, float],

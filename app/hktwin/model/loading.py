@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from hktwin.core.paths import cache_dir as default_cache_dir
+from hktwin.core.paths import demo_pack_dir as default_pack_dir
 from hktwin.core.progress import Progress, no_progress, sub_progress
 from hktwin.feeds.store import FeedStore
 from hktwin.geo.city import CityModel
@@ -18,7 +19,7 @@ from hktwin.geo.drape import drape_lines
 from hktwin.geo.pack import open_pack, pack_file, read_manifest
 from hktwin.geo.pyramid import TerrainPyramid, level_count, levels_from_raster
 from hktwin.geo.terrain_mesh import choose_step, terrain_mesh
-from hktwin.geo.tiles import cached_building_tiles
+from hktwin.geo.tiles import cached_building_tiles, tiles_from_cache
 from hktwin.model.layers import BuildingsLayer, Layer, LinesLayer, SeaLayer, TerrainLayer
 from hktwin.model.live_layers import LiveLayer
 
@@ -33,6 +34,9 @@ TERRAIN_PYRAMID_CELLS = TERRAIN_MAX_VERTICES * 4
 #: The demo city (48k buildings, 0.5 M triangles) stays below, drawn whole.
 BUILDINGS_LOD_FACES = 1_000_000
 LOD_TILE_BUILDINGS = 2_000
+#: Read the building mesh cache on a thread while the pack is read (benchmarks turn it off for
+#: their baseline).
+PREFETCH_TILES = True
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,9 @@ def load_city(
     max_vertices = terrain_max_vertices or TERRAIN_MAX_VERTICES
     if lod is None:
         lod = {"on": True, "off": False}.get(os.environ.get("HKTWIN_LOD", "").lower())
+    # The building meshes are read from the cache while the pack is read (both mostly release
+    # the GIL: zip reads and CRCs, parquet decoding and GEOS): the warm open's two largest parts.
+    prefetch = _prefetch_tiles(pack, cache_path, lod) if PREFETCH_TILES else None
     city = open_pack(pack, sub_progress(progress, 0.0, 0.35), base=base)
     origin = city.origin
     drawn = drawn_terrain(city)  # the pack's own terrain, or padded and blended into its base
@@ -115,10 +122,15 @@ def load_city(
     if city.buildings is not None:
         lod_buildings = lod if lod is not None else (
             estimated_faces(city.buildings.footprints) > BUILDINGS_LOD_FACES)
-        tiles, from_cache = cached_building_tiles(
-            city.buildings, origin, cache_path, progress=sub_progress(progress, 0.5, 1.0),
-            max_per_tile=LOD_TILE_BUILDINGS if lod_buildings else None, boxes=lod_buildings,
-        )
+        fetched = prefetch.result().get(lod_buildings) if prefetch is not None else None
+        if fetched is not None:
+            tiles, from_cache = fetched, True
+            progress(0.97, "Buildings loaded from cache")
+        else:
+            tiles, from_cache = cached_building_tiles(
+                city.buildings, origin, cache_path, progress=sub_progress(progress, 0.5, 0.97),
+                max_per_tile=LOD_TILE_BUILDINGS if lod_buildings else None, boxes=lod_buildings,
+            )
         layers.append(BuildingsLayer("Buildings", buildings=city.buildings, tiles=tiles,
                                      lod=lod_buildings))
     if plugin_layers:
@@ -128,6 +140,48 @@ def load_city(
         layers.extend(city_layers(city))  # a failing plugin is disabled and reported, not fatal
     progress(1.0, "City ready")
     return LoadedCity(city, layers, from_cache)
+
+
+def _prefetch_tiles(pack, cache_path: Path | None, lod: bool | None):
+    """A future of {lod: tiles} for the pack's buildings as the mesh cache holds them (empty when
+    it holds none), started on a thread; None when there is no cache to read."""
+    if cache_path is None:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch() -> dict[bool, list]:
+        import rasterio
+
+        pack_dir = Path(pack) if pack is not None else default_pack_dir()
+        layers = read_manifest(pack_dir)["layers"]
+        files = {e["kind"]: pack_file(pack_dir, e["path"], f"layers.{n}.path")
+                 for n, e in layers.items() if e["kind"] in ("terrain", "buildings")}
+        if "buildings" not in files or not files["buildings"].is_file():
+            return {}
+        with rasterio.open(files["terrain"]) as src:
+            b = src.bounds
+        origin = (round((b.left + b.right) / 2, -3), round((b.bottom + b.top) / 2, -3))
+        found: dict[bool, list] = {}
+        for boxed in ((True, False) if lod is None else (lod,)):
+            tiles = tiles_from_cache(files["buildings"], origin, cache_path,
+                                     max_per_tile=LOD_TILE_BUILDINGS if boxed else None,
+                                     boxes=boxed)
+            if tiles is not None:
+                found[boxed] = tiles
+                break
+        return found
+
+    def guarded() -> dict[bool, list]:
+        try:
+            return fetch()
+        except Exception as exc:  # the ordinary path reports any real problem
+            log.info("mesh cache not prefetched: %s", exc)
+            return {}
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hktwin-tiles")
+    future = pool.submit(guarded)
+    pool.shutdown(wait=False)
+    return future
 
 
 #: Colour of the line round the official data of a composed city.
