@@ -120,3 +120,18 @@ def test_reset_from_help(qtbot, cfg, window, monkeypatch):
     assert prefs.units == "metric" and not prefs.welcome_shown
     assert settings.load() == settings.Settings()
     assert (cfg / "settings.json.before-reset").exists()
+
+
+def test_feed_polling_is_resumed_and_remembered(qtbot, cfg, window, monkeypatch):
+    from hktwin.core import settings
+    from hktwin.ui.window_settings import attach_settings
+
+    calls = []
+    monkeypatch.setattr(window.session, "go_live", lambda: calls.append("live") or [])
+    prefs = settings.Settings()
+    prefs.feed_polling.enabled = True
+    attach_settings(window, prefs)
+    window.session.live_added.emit(None)  # the live layers are bound: polling starts again
+    assert calls == ["live"]
+    window.close()  # nothing polls now, so next time it starts without polling
+    assert settings.load().feed_polling.enabled is False

@@ -2,8 +2,9 @@
 
 `attach_settings(window, settings)` is all the window needs: it restores the saved geometry and
 dock layout, adds File > Open Recent, records scenarios and packs as they are opened or saved,
-shows any notice about the settings file in the status bar, and writes the layout back when the
-window closes. Kept out of main_window.py so that file stays about the window itself.
+starts polling the feeds when it was on at the last quit, shows any notice about the settings
+file in the status bar, and writes all this back when the window closes. Kept out of
+main_window.py so that file stays about the window itself.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ class _CloseWatcher(QObject):
 def save_on_close(window: QMainWindow, settings: settings_mod.Settings) -> None:
     if not getattr(settings, "reset_requested", False):
         remember_layout(window, settings)
+        feeds = getattr(getattr(window, "session", None), "feeds", None)
+        if feeds is not None and hasattr(feeds, "live"):
+            settings.feed_polling.enabled = bool(feeds.live)  # polling on at quit: on next time
     try:
         settings_mod.save(settings)
     except OSError as exc:  # a read-only config folder must not stop the app closing
@@ -126,6 +130,10 @@ def _record_recent(window: QMainWindow, settings: settings_mod.Settings) -> None
     opened = getattr(session, "city_opened", None)
     if opened is not None:
         opened.connect(pack_opened)
+    live_added = getattr(session, "live_added", None)
+    if live_added is not None:
+        # polling was on when the app last closed: start it again once the live layers are bound
+        live_added.connect(lambda _loaded: settings.feed_polling.enabled and session.go_live())
 
 
 def attach_settings(window: QMainWindow, settings: settings_mod.Settings) -> None:
