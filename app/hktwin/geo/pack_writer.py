@@ -167,8 +167,10 @@ def import_files(
 
 
 def lock_path(pack_dir: Path) -> Path:
-    """The lock file beside the pack (not inside: the pack folder itself is swapped)."""
-    return pack_dir.parent / f".{pack_dir.name}.lock"
+    """The lock file beside the pack (not inside: the pack folder itself is swapped); beside
+    the real folder, so two names of one pack (a symbolic link) share the lock."""
+    real = Path(os.path.realpath(pack_dir))
+    return real.parent / f".{real.name}.lock"
 
 
 @contextlib.contextmanager
