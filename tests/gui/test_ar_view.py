@@ -109,6 +109,8 @@ def test_device_and_orientation_change_the_lens_and_the_frame(ar_window):
     assert w > h and street.pose.hfov > narrow + 10
     view.device.setCurrentIndex(view.device.findData("pixel-8"))
     assert view.preview.device == "pixel-8"
+    view.error.setCurrentIndex(view.error.findData("vps"))
+    assert view.preview.error_model == "vps"
 
 
 def test_the_overview_shows_the_viewer_cone_and_closing_restores_it(ar_window):

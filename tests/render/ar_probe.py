@@ -39,5 +39,11 @@ def probe(scenario: str | None) -> dict:
     shot = render_ar(*SPOT, HEADING, 5.0, scenario=scenario)
     preview = shot.preview
     states = {v.id: (int(v.state), v.shown, v.rect) for v in preview.views}
-    return {"image": shot.image, "states": states, "hud": preview.hud_lines,
-            "coverage": preview.coverage, "pose": preview.twin.street}
+    out = {"image": shot.image, "states": states, "hud": preview.hud_lines,
+           "coverage": preview.coverage, "pose": preview.twin.street}
+    if scenario is not None:  # a street canyon's GNSS error: drift envelopes and stability
+        preview.set_error_model("gnss-canyon")
+        out["drift_image"] = shot.canvas.render()
+        out["stability"] = {k: v.score for k, v in preview.stability.items()}
+        out["drift_px"] = preview._drift.pos
+    return out

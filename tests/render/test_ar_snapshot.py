@@ -30,6 +30,7 @@ def central(tmp_path_factory):
     from vispy.io import write_png
 
     write_png(str(OUT / "ar-central.png"), result["image"])
+    write_png(str(OUT / "ar-central-gnss-drift.png"), result["drift_image"])
     return result
 
 
@@ -115,3 +116,17 @@ def test_hud_equals_the_whole_evaluation_of_the_sample_scenario_at_the_spot():
     expected = hud_at(whole, pose.x, pose.y)
     assert expected.evaluated and expected.rsrp_dbm is not None
     assert result["hud"][: len(expected.lines())] == expected.lines()
+
+
+def test_a_positioning_error_draws_drift_envelopes_and_scores_stability(central):
+    stability = central["stability"]
+    assert set(stability) == {"open", "corner"}  # the shown anchors
+    assert all(0.0 <= v <= 1.0 for v in stability.values())
+    pts = np.asarray(central["drift_px"])
+    assert len(pts) > 10
+    image = central["drift_image"][..., :3].astype(int)
+    h, w = image.shape[:2]
+    inside = pts[(pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)]
+    orange = [(r > 200 and 90 < g < 190 and b < 90)
+              for r, g, b in image[inside[:, 1].astype(int), inside[:, 0].astype(int)]]
+    assert np.mean(orange) > 0.3  # the ellipse is drawn where it projects

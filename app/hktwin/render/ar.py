@@ -75,6 +75,10 @@ class ArPreview:
         self._anchors = anchors
         self.coverage = coverage
         self.limit = 6
+        #: Positioning error to preview ("vps", "gnss-canyon" or an ErrorModel; None: off):
+        #: each shown anchor gets its drift envelope drawn and its stability on its card.
+        self.error_model: Any = None
+        self.stability: dict[str, Any] = {}
         self.views: list = []  # the analysis' AnchorView per anchor, newest frame
         self.hud_lines: list[str] = []
         self._occluder = None
@@ -89,6 +93,9 @@ class ArPreview:
         self._edges = _overlay(scene.visuals.Line(connect="segments", width=2.0, method="gl",
                                                   parent=box), 21)
         self._card_texts: list[scene.visuals.Text] = []
+        self._drift = _overlay(scene.visuals.Line(connect="segments", width=2.0, method="gl",
+                                                  parent=box), 19)
+        self._drift.visible = False
         self._hud_panel = _overlay(scene.visuals.Mesh(parent=box), 30)
         self._hud_text = _overlay(scene.visuals.Text(
             color=HUD_TEXT, font_size=8, anchor_x="left", anchor_y="center",
@@ -190,6 +197,11 @@ class ArPreview:
         self._anchors = anchors
         self.refresh()
 
+    def set_error_model(self, model: Any) -> None:
+        """Preview positioning error (see `error_model`); None turns it off."""
+        self.error_model = model
+        self.refresh()
+
     def set_coverage(self, result: Any) -> None:
         self.coverage = result
         self.refresh()
@@ -227,6 +239,7 @@ class ArPreview:
         shown = [(a, v) for a, v in zip(anchors, self.views, strict=True) if v.shown]
         for text in self._card_texts:
             text.visible = False
+        self._draw_drift(pose, cam, [a for a, _ in shown])
         if not shown:
             self._cards.visible = self._edges.visible = False
             return
@@ -252,6 +265,9 @@ class ArPreview:
             title = anchor.name or anchor.id
             body = getattr(anchor, "text", "") or (
                 f"{view.distance_m:.0f} m · needs {anchor.required_dl_mbps:.0f} Mbit/s")
+            held = self.stability.get(anchor.id)
+            if held is not None:
+                body += f" · stability {held.score:.0%}"
             size = float(np.clip((u1 - u0) / 14.0, 5.0, 16.0))
             for line, y, fs, color in ((title, v0 + (v1 - v0) * 0.38, size,
                                         (0.05, 0.2, 0.25, alpha)),
@@ -262,6 +278,36 @@ class ArPreview:
                 text.pos = ((u0 + u1) / 2, y)
                 text.visible = True
                 n += 1
+
+    def _draw_drift(self, pose: StreetPose, cam: Any, anchors: list) -> None:
+        """Where a phone would place each shown anchor under the error model: its 95% drift
+        ellipse at the anchor's height, projected into the picture."""
+        self.stability = {}
+        if self.error_model is None or not anchors:
+            self._drift.visible = False
+            return
+        from hktwin.analysis.ar.localisation import anchor_stability
+
+        city = self.twin.city
+        held = anchor_stability(anchors, city.buildings, self.error_model, city.terrain,
+                                viewer=(pose.x, pose.y))
+        self.stability = {h.id: h for h in held}
+        segments = []
+        for anchor, h in zip(anchors, held, strict=True):
+            ring = h.envelope.outline(anchor.x, anchor.y)
+            z = np.full(len(ring), anchor.ground_m + anchor.height_m)
+            u, v, depth = cam.project(np.column_stack([ring, z]))
+            uv = np.column_stack([u, v])
+            ok = (depth > 0.5) & np.isfinite(u)
+            pairs = np.stack([uv, np.roll(uv, -1, axis=0)], axis=1)
+            keep = ok & np.roll(ok, -1)
+            segments.append(pairs[keep].reshape(-1, 2))
+        pts = np.concatenate(segments) if segments else np.zeros((0, 2))
+        if not len(pts):
+            self._drift.visible = False
+            return
+        self._drift.set_data(pos=pts, color=(1.0, 0.55, 0.1, 0.95))
+        self._drift.visible = True
 
     def _card_text(self, i: int) -> Any:
         """The i-th label of the cards (made once, reused frame after frame)."""

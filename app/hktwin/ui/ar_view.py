@@ -64,6 +64,13 @@ class QtArView(QWidget):
         group.addButton(self.portrait)
         group.addButton(self.landscape)
         self.portrait.toggled.connect(self._on_device)
+        self.error = QComboBox()
+        self.error.setObjectName("arError")
+        for label, model in (("None (exact)", None), ("Visual positioning (VPS)", "vps"),
+                             ("GNSS in a street canyon", "gnss-canyon")):
+            self.error.addItem(label, model)
+        self.error.currentIndexChanged.connect(
+            lambda _=0: self.preview.set_error_model(self.error.currentData()))
         self.pick_button = QPushButton("Stand on the map...")
         self.pick_button.setObjectName("arPick")
         self.pick_button.setCheckable(True)
@@ -80,6 +87,7 @@ class QtArView(QWidget):
         form.addRow("Device", self.device)
         form.addRow("Held", self.portrait)
         form.addRow("", self.landscape)
+        form.addRow("Positioning error", self.error)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.pick_button)
