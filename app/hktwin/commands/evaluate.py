@@ -1,13 +1,17 @@
 """`hktwin evaluate`: a scenario's coverage from the command line, with files to share.
 
     hktwin evaluate SCENARIO.hktwin.json [--pack DIR] --out DIR [--compare B.hktwin.json]
-                    [--resolution M] [--scheduler tcp://HOST:PORT]
+                    [--resolution M] [--scheduler tcp://HOST:PORT] [--max-memory-gb GB]
+                    [--max-minutes MIN]
 
-`run` reads the scenario with `load_sites(path) -> (SiteSet, area)` (area: (xmin, ymin, xmax, ymax)
-in EPSG:2326, or None for the sites' surroundings); by default the model's scenario reader, the
-same area the window evaluates. `load_sites_json` reads a minimal JSON of its own (`{"cells":
+`run` is a thin shell over `session.evaluation` (the window's Evaluate/Export run the same
+workflow): the output folder is checked first, the scenario read by the model's reader, its
+`"pack"` resolved (or `--pack` used) and recorded with its content hash, the cost estimated and
+refused beyond the budget, and the outputs written as a set. `load_sites` (given to `run`)
+replaces the model's reader: `load_sites_json` reads a minimal JSON of its own (`{"cells":
 [...], "anchors": [...], "sensors": [...], "area": [...]}`, objects with the `sites` dataclass
-fields), which is what `python -m hktwin.commands.evaluate` uses.
+fields, evaluated on `--pack` or the demo city), which is what `python -m
+hktwin.commands.evaluate` uses.
 
 Without --compare, DIR gets metrics.json, coverage.tif, sites.gpkg and report.html. With it,
 DIR/a and DIR/b get those for each scenario (evaluated on the same grid: the union of both
@@ -135,15 +139,6 @@ def _summary(out, name: str, m: dict) -> None:
 
 
 # --- A minimal site file (tests, scripts) -------------------------------------------------------
-
-
-def scenario_sites(path: Path) -> tuple[SiteSet, Bounds | None]:
-    """A scenario file's sites and evaluation area: the same area the window evaluates, so both
-    give the same numbers."""
-    from hktwin.model.scenario_io import load_scenario
-
-    scenario = load_scenario(path)
-    return scenario.site_set(), scenario.evaluation_area()
 
 
 def load_sites_json(path: Path) -> tuple[SiteSet, Bounds | None]:
