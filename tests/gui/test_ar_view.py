@@ -121,3 +121,28 @@ def test_the_overview_shows_the_viewer_cone_and_closing_restores_it(ar_window):
     ar_window.actions["ar_view"].trigger()
     assert ar_window.ar_view is None and len(ar_window.canvas.views) == 1
     assert ar_window.canvas.city_scene.box.size[0] == ar_window.canvas.size[0]
+
+
+def test_dragging_the_viewer_on_the_overview_moves_the_ar_view(qtbot, ar_window):
+    from PySide6.QtCore import QPoint, Qt
+
+    from conftest import look_at_tiny_island
+
+    look_at_tiny_island(ar_window)
+    qtbot.wait(50)
+    render(ar_window)
+    preview = ar_window.ar_view.preview
+    before = ar_window.twin.street
+    px, py = preview.viewer_pixel()
+    assert ar_window.canvas.city_scene.contains((px, py))
+    native = ar_window.canvas.native
+    qtbot.mousePress(native, Qt.MouseButton.LeftButton, pos=QPoint(round(px), round(py)))
+    qtbot.mouseMove(native, QPoint(round(px), round(py) + 25))
+    qtbot.mouseRelease(native, Qt.MouseButton.LeftButton, pos=QPoint(round(px), round(py) + 25))
+    after = ar_window.twin.street
+    assert (after.x, after.y) != (before.x, before.y)
+    assert after.heading == before.heading
+    assert ar_window.canvas.city_scene.box.camera.interactive
+    # The picture follows: the street camera stands where the viewer was dropped.
+    eye = preview.street.camera.eye_in_scene()
+    assert eye[0] + ar_window.twin.origin[0] == pytest.approx(after.x)

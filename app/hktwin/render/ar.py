@@ -107,6 +107,9 @@ class ArPreview:
                                             color=CONE_COLOR, parent=overview)
             self._cone.set_gl_state("translucent", depth_test=False)
             self._cone.order = 500
+            self._viewer = scene.visuals.Markers(parent=overview)
+            self._viewer.set_gl_state("translucent", depth_test=False)
+            self._viewer.order = 501
         self.twin.events.street.connect(self._on_street)
         self.twin.events.city.connect(self._on_city)
         canvas._layout()
@@ -378,6 +381,15 @@ class ArPreview:
             ends.append(eye + CONE_LENGTH_M * np.array([math.sin(h), math.cos(h), 0.0]))
         seg = np.array([eye, ends[0], eye, ends[1], ends[0], ends[1]])
         self._cone.set_data(pos=seg)
+        self._viewer.set_data(eye[None, :], face_color=CONE_COLOR, edge_color="white",
+                              size=14, edge_width=2)
+
+    def viewer_pixel(self) -> np.ndarray | None:
+        """Canvas pixel of the viewer on the overview (for dragging it), if there is one."""
+        pose = self.twin.street
+        if pose is None or self.canvas.city_scene is None:
+            return None
+        return self.canvas.city_scene.project(np.array([[pose.x, pose.y, pose.ground + 3.0]]))[0]
 
     def record_walk(self, path, out, pitch: float = 0.0, fps: float = 10.0,
                     progress=None, cancelled=None):
@@ -400,7 +412,7 @@ class ArPreview:
     def close(self) -> None:
         self.twin.events.street.disconnect(self._on_street)
         self.twin.events.city.disconnect(self._on_city)
-        for node in (self._cone, self._frame):
+        for node in (self._cone, getattr(self, "_viewer", None), self._frame):
             if node is not None:
                 node.parent = None
         self.canvas.remove_view(self.street)

@@ -33,6 +33,7 @@ STEP_M = 1.5  # one key press of walking
 TURN_DEG = 5.0
 MOUSE_DEG_PER_PX = 0.25
 WALL_CLEARANCE_M = 0.5
+VIEWER_GRAB_PX = 12.0  # how near the viewer's dot on the overview a press grabs it
 
 
 class QtArView(QWidget):
@@ -49,6 +50,7 @@ class QtArView(QWidget):
         self.preview = ArPreview(self.canvas, device=DEFAULT_DEVICE, orientation="portrait")
         self._picking = False
         self._drag_from: tuple[float, float] | None = None
+        self._moving_viewer = False
         self._footprints = None
 
         self.device = QComboBox()
@@ -194,7 +196,13 @@ class QtArView(QWidget):
 
     def _on_mouse_press(self, event) -> None:
         pos = tuple(event.pos[:2])
-        if self._picking and not self._over_picture(pos):
+        viewer = self.preview.viewer_pixel()
+        if (event.button == 1 and viewer is not None and not self._over_picture(pos)
+                and math.dist(pos, viewer) <= VIEWER_GRAB_PX):
+            self._moving_viewer = True  # drag the viewer on the overview, not the camera
+            self.canvas.city_scene.box.camera.interactive = False
+            event.handled = True
+        elif self._picking and not self._over_picture(pos):
             ground = self.canvas.city_scene.ground_at(pos)
             if ground is not None:
                 pose = self.twin.street
@@ -207,6 +215,13 @@ class QtArView(QWidget):
             event.handled = True
 
     def _on_mouse_move(self, event) -> None:
+        if self._moving_viewer and event.pos is not None:
+            ground = self.canvas.city_scene.ground_at(tuple(event.pos[:2]))
+            pose = self.twin.street
+            if ground is not None and pose is not None and not self._blocked(*ground[:2]):
+                self.stand(ground[0], ground[1], pose.heading, pose.pitch)
+            event.handled = True
+            return
         if self._drag_from is None or event.pos is None:
             return
         x, y = event.pos[:2]
@@ -216,6 +231,10 @@ class QtArView(QWidget):
         event.handled = True
 
     def _on_mouse_release(self, event) -> None:
+        if self._moving_viewer:
+            self._moving_viewer = False
+            self.canvas.city_scene.box.camera.interactive = True
+            event.handled = True
         if self._drag_from is not None:
             self._drag_from = None
             event.handled = True
