@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from hktwin import __version__
+from hktwin.cli import main
 
 
 def hktwin(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -49,3 +50,11 @@ def test_snapshot_of_a_pack_writes_a_png_of_the_asked_size(tiny_pack, tmp_path):
     image = read_png(str(out))
     assert image.shape[:2] == (200, 320)
     assert np.ptp(image[..., :3].reshape(-1, 3), axis=0).max() > 50  # not a blank picture
+
+
+def test_the_global_pack_reaches_the_subcommand(tmp_path, capsys):
+    """`hktwin --pack X snapshot` used to drop X and render the demo city."""
+    missing = tmp_path / "no-such-pack"
+    code = main(["--pack", str(missing), "snapshot", "--out", str(tmp_path / "x.png")])
+    assert code == 2
+    assert "no-such-pack" in capsys.readouterr().err

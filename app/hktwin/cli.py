@@ -24,8 +24,12 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="hktwin", description="HK Twin: a 3D digital twin of Hong Kong.")
     parser.add_argument("--version", action="version", version=f"hktwin {__version__}")
-    parser.add_argument("--pack", type=Path, help="data pack folder (default: the demo city)")
-    parser.add_argument("--view", choices=VIEW_NAMES, default=HOME_VIEW, help="initial view")
+    # Own dests: a subcommand's --pack/--view default would otherwise overwrite `hktwin --pack X
+    # snapshot` with None and silently render the demo city.
+    parser.add_argument("--pack", dest="global_pack", type=Path,
+                        help="data pack folder (default: the demo city)")
+    parser.add_argument("--view", dest="global_view", choices=VIEW_NAMES, default=HOME_VIEW,
+                        help="initial view")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     for module in COMMANDS.values():
         importlib.import_module(module).register(sub)
@@ -48,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         on_failure(_report_plugin_failure)
         args = parser.parse_args(argv)
+        if getattr(args, "pack", None) is None:
+            args.pack = args.global_pack
         if args.command in COMMANDS:
             return importlib.import_module(COMMANDS[args.command]).run(args)
         if getattr(args, "plugin_command", None):
@@ -55,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_pack(args.pack)
         from hktwin.ui.app import run_gui
 
-        return run_gui(pack=args.pack, view=args.view)
+        return run_gui(pack=args.pack, view=args.global_view)
     except (UsageError, HKTwinError) as exc:
         print(f"hktwin: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
