@@ -230,7 +230,8 @@ def stage_open(pack: Path, cache: Path) -> dict:
     t0 = time.perf_counter()
     loaded = load_city(pack, cache=cache)
     seconds = time.perf_counter() - t0
-    terrain, buildings = loaded.layers[0], loaded.layers[-1]
+    terrain = loaded.layers[0]  # plugin layers follow the buildings: find them by kind
+    buildings = next(la for la in loaded.layers if la.kind == "buildings")
     return {"seconds": seconds, "from_cache": loaded.meshes_from_cache,
             "peak_rss_mb": peak_rss_mb(), "buildings": len(loaded.city.buildings),
             "tiles": len(buildings.tiles), "building_triangles_full": buildings.n_faces,

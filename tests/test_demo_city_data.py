@@ -127,6 +127,8 @@ def test_manifest_is_the_contract(manifest: dict, terrain: tuple) -> None:
         "terrain": ("terrain.tif", "terrain"), "land": ("land.parquet", "vector"),
         "buildings": ("buildings.parquet", "buildings"),
         "districts": ("districts.parquet", "vector"), "roads": ("roads.parquet", "roads"),
+        # Drawn only: the land beyond the grid to the horizon and the HKSAR boundary line.
+        "beyond": ("beyond.parquet", "context"), "boundary": ("boundary.parquet", "context"),
     }
     assert {k: (v["path"], v["kind"]) for k, v in manifest["layers"].items()} == expected
     for entry in manifest["layers"].values():

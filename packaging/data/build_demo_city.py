@@ -699,6 +699,50 @@ def assign_district(x: np.ndarray, y: np.ndarray, districts: gpd.GeoDataFrame) -
 # --- bundle --------------------------------------------------------------------------------------
 
 
+#: The land drawn beyond the grid to the horizon: Shenzhen, Zhuhai and the Pearl River Delta's
+#: islands from the same GSHHG shorelines, simplified (it is drawn flat and muted).
+BEYOND_LONLAT = (113.30, 21.80, 115.00, 23.30)
+BEYOND_SIMPLIFY_M = 60.0
+
+
+def build_context(grid: Grid) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Land beyond the terrain grid (GSHHG, minus lakes and the grid's own box, which the
+    terrain already draws) and the HKSAR boundary where it crosses land (the Shenzhen River)."""
+    lon0, lat0, lon1, lat1 = BEYOND_LONLAT
+    polys = gshhg.read_polygons(lon0, lat0, lon1, lat1)
+    land = shapely.union_all([project_geometry(p.geometry) for p in polys if p.level in (1, 3)])
+    lakes = [project_geometry(p.geometry) for p in polys if p.level in (2, 4)]
+    if lakes:
+        land = shapely.difference(land, shapely.union_all(lakes))
+    beyond = shapely.difference(land, shapely.box(*grid.bounds))
+    beyond = shapely.make_valid(shapely.simplify(beyond, BEYOND_SIMPLIFY_M))
+    parts = [p for p in shapely.get_parts(beyond) if isinstance(p, Polygon) and p.area > 1e4]
+    beyond_gdf = gpd.GeoDataFrame({"area_km2": [p.area / 1e6 for p in parts]}, geometry=parts,
+                                  crs=CRS)
+    boundary = shapely.intersection(hk_territory().boundary, shapely.buffer(land, 200.0))
+    lines = [g for g in shapely.get_parts(shapely.line_merge(boundary))
+             if g.geom_type == "LineString" and g.length > 500.0]
+    boundary_gdf = gpd.GeoDataFrame({"name": ["HKSAR boundary"] * len(lines)}, geometry=lines,
+                                    crs=CRS)
+    return beyond_gdf, boundary_gdf
+
+
+def write_context(out: Path, grid: Grid) -> dict[str, int]:
+    """Write beyond.parquet and boundary.parquet and name them in the manifest (kind
+    "context": drawn, never analysed)."""
+    beyond, boundary = build_context(grid)
+    write_vector(beyond, out / "beyond.parquet")
+    write_vector(boundary, out / "boundary.parquet")
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["layers"]["beyond"] = {"path": "beyond.parquet", "kind": "context"}
+    manifest["layers"]["boundary"] = {"path": "boundary.parquet", "kind": "context"}
+    manifest.setdefault("counts", {}).update(beyond_polygons=len(beyond),
+                                             boundary_lines=len(boundary))
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return {"beyond_polygons": len(beyond), "boundary_lines": len(boundary)}
+
+
 def write_vector(gdf: gpd.GeoDataFrame, path: Path) -> None:
     """GeoParquet with zstd compression (pyarrow reads it everywhere the app runs)."""
     gdf.to_parquet(path, index=False, compression="zstd")
@@ -854,6 +898,7 @@ def build(out: Path) -> dict[str, int]:
         "terrain_cells": int(dem.size),
     }
     write_manifest(out, grid, counts)
+    counts.update(write_context(out, grid))
     summits = summit_check(dem, grid)
     write_readme(out, grid, counts, summits)
     return counts
@@ -862,9 +907,11 @@ def build(out: Path) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument("--context-only", action="store_true",
+                        help="only (re)write the land beyond the grid and the boundary line")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    counts = build(args.out)
+    counts = write_context(args.out, make_grid()) if args.context_only else build(args.out)
     print(json.dumps(counts), f"built in {time.perf_counter() - start:.1f} s -> {args.out}")
     return 0
 

@@ -150,5 +150,5 @@ class Surface:
 def official_notice(city: CityModel) -> str:
     """What the window and snapshots say of a composed city."""
     if city.base is None or city.base.approximate:
-        return "official data inside the outlined area, approximate demo city outside"
-    return f"official data inside the outlined area, {city.base.name} outside"
+        return "official data inside the outline, approximate demo city outside"
+    return f"official data inside the outline, {city.base.name} outside"

@@ -23,7 +23,8 @@ MAX_MANIFEST_BYTES = 16 * 2**20
 PACK_FORMAT = "hktwin-pack"
 PACK_VERSION = 1
 LAYER_KINDS = ("terrain", "buildings", "roads", "districts", "stations", "population", "vector",
-               "raster")
+               "raster", "context")
+#: `context` layers are drawn, never analysed: the land beyond the boundary, the boundary line.
 #: Files of these suffixes are rasters (read like the terrain, into `CityModel.rasters`); a
 #: `population` layer is either census polygons or a density raster.
 RASTER_SUFFIXES = (".tif", ".tiff")

@@ -105,12 +105,15 @@ def load_city(
     for name, table in city.vectors.items():
         if name == "land":  # the coastline shows where the terrain rises through the sea
             continue
+        if city.vector_kinds.get(name) == "context":  # drawn below, as land or boundary
+            continue
         progress(0.45, f"Draping {name}")
         color, width = LINE_STYLES.get(name, ((0.8, 0.3, 0.8), 1.5))
         segments = drape_lines(table.geometry, surface, origin)
         layers.append(LinesLayer(name.capitalize(), segments=segments, color=color, width=width))
     if city.base is not None:
         layers.extend(context_lines(city, surface, origin))
+    layers.extend(beyond_layers(city.base or city, surface, origin))
     from_cache = False
     if city.base is not None and city.base.buildings is not None:
         progress(0.5, "Demo city buildings")
@@ -224,7 +227,8 @@ def context_lines(city: CityModel, surface, origin: tuple[float, float]) -> list
     assert city.base is not None and city.covered is not None
     out: list[Layer] = []
     for name, table in city.base.vectors.items():
-        if name == "land" or name in city.vectors:
+        if name == "land" or name in city.vectors or \
+                city.base.vector_kinds.get(name) == "context":
             continue
         color, width = LINE_STYLES.get(name, ((0.8, 0.3, 0.8), 1.5))
         segments = drape_lines(table.geometry, surface, origin)
@@ -234,6 +238,39 @@ def context_lines(city: CityModel, surface, origin: tuple[float, float]) -> list
                           max_segment_m=max(surface.cell_size * 2, 10.0))
     color, width = OUTLINE_STYLE
     out.append(LinesLayer("Official data outline", segments=outline, color=color, width=width))
+    return out
+
+
+#: The land beyond the boundary: flat, muted (not the elevation ramp: it is not modelled), just
+#: above the sea; the HKSAR boundary line over it.
+BEYOND_COLOR = (0.55, 0.58, 0.50)
+BEYOND_Z_M = 1.0
+BOUNDARY_STYLE = ((0.92, 0.42, 0.32), 2.0)
+
+
+def beyond_layers(city: CityModel, surface, origin: tuple[float, float]) -> list[Layer]:
+    """The pack's `context` layers: polygons filled flat and muted to the horizon (Shenzhen and
+    the Pearl River Delta beyond the terrain), lines draped as the boundary."""
+    import shapely
+
+    from hktwin.model.context_layers import FillLayer, fill_mesh
+
+    out: list[Layer] = []
+    for name, table in city.vectors.items():
+        if city.vector_kinds.get(name) != "context" or len(table.geometry) == 0:
+            continue
+        geoms = np.asarray(table.geometry)
+        polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+        if polygonal.any():
+            mesh, _ = fill_mesh(geoms[polygonal], origin, BEYOND_Z_M)
+            out.append(FillLayer("Land beyond the boundary", mesh=mesh,
+                                 colors=np.tile(np.array(BEYOND_COLOR, np.float32),
+                                                (len(mesh.vertices), 1))))
+        if (~polygonal).any():
+            color, width = BOUNDARY_STYLE
+            out.append(LinesLayer("Boundary", segments=drape_lines(geoms[~polygonal], surface,
+                                                                   origin, lift_m=5.0),
+                                  color=color, width=width))
     return out
 
 

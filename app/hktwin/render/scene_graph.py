@@ -15,6 +15,7 @@ from vispy import scene
 from hktwin.model.layers import Layer
 from hktwin.model.twin import Twin
 from hktwin.render import (  # noqa: F401  (register the built-in adapters and pickers)
+    context_visuals,
     layer_visuals,
     live_visuals,
     picking,

@@ -1,0 +1,71 @@
+"""Layers that show data in its context: filled polygons (the land beyond the boundary, census
+choropleths) and labelled points (stations). Drawn by `render.context_visuals`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+from psygnal import evented
+
+from hktwin.geo.mesh import MeshArrays
+from hktwin.model.layers import Layer
+
+
+@evented
+@dataclass(eq=False)
+class FillLayer(Layer):
+    """Polygons filled flat at a height, one RGB colour per vertex (`colors`, (n, 3)), unlit.
+
+    `legend` is (label, rgb) rows for a choropleth's key; empty for a plain fill.
+    """
+
+    mesh: MeshArrays = field(default_factory=MeshArrays.empty, repr=False)
+    colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32),
+                               repr=False)
+    legend: list[tuple[str, tuple[float, float, float]]] = field(default_factory=list)
+    kind: ClassVar[str] = "fill"
+
+    @property
+    def summary(self) -> str:
+        return f"{self.mesh.n_faces:,} filled triangles"
+
+
+@evented
+@dataclass(eq=False)
+class PointsLayer(Layer):
+    """Points (n, 3) in scene coordinates drawn as glyphs, each with a label."""
+
+    points: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32), repr=False)
+    labels: list[str] = field(default_factory=list)
+    color: tuple[float, float, float] = (0.95, 0.35, 0.25)
+    size: float = 9.0
+    kind: ClassVar[str] = "points"
+
+    @property
+    def summary(self) -> str:
+        return f"{len(self.points):,} points"
+
+
+def fill_mesh(polygons: np.ndarray, origin: tuple[float, float], z: float | np.ndarray = 0.0,
+              values: np.ndarray | None = None) -> tuple[MeshArrays, np.ndarray]:
+    """Triangles filling (Multi)Polygons (constrained Delaunay, holes kept) at height `z`
+    (one per polygon or one for all); returns the mesh and each vertex's polygon index."""
+    import shapely
+
+    if len(polygons) == 0:
+        return MeshArrays.empty(), np.zeros(0, np.int64)
+    tris = shapely.constrained_delaunay_triangles(np.asarray(polygons, dtype=object))
+    parts, owner = shapely.get_parts(tris, return_index=True)
+    coords = shapely.get_coordinates(shapely.get_exterior_ring(parts))
+    coords = coords.reshape(len(parts), 4, 2)[:, :3]  # closed rings: drop the repeat
+    owner = np.repeat(owner, 3)
+    zs = np.broadcast_to(np.asarray(z, np.float32), (len(polygons),))[owner] \
+        if np.ndim(z) else np.full(len(owner), z, np.float32)
+    vertices = np.column_stack([coords.reshape(-1, 2) - np.asarray(origin), zs]).astype(
+        np.float32)
+    faces = np.arange(len(vertices), dtype=np.uint32).reshape(-1, 3)
+    normals = np.tile(np.array([0, 0, 1], np.float32), (len(vertices), 1))
+    mesh = MeshArrays(vertices, faces, normals, np.full(len(faces), -1, np.int64))
+    return mesh, owner
