@@ -822,6 +822,11 @@ Principal Datum. Extent: the box 113.82-114.44 E, 22.13-22.57 N projected and ro
   `name_zh`, `region` (approximate boundaries).
 - `roads.parquet` - {roads} named trunk roads: `name`, `route`, `kind`; LineStrings with
   segments of at most 50 m.
+- `beyond.parquet` - the land beyond the terrain grid to the horizon (Shenzhen, Zhuhai, the
+  Pearl River Delta's islands; GSHHG, simplified 60 m), kind `context`: drawn flat and muted,
+  never analysed.
+- `boundary.parquet` - the HKSAR boundary where it crosses land (the Shenzhen River), kind
+  `context`.
 
 ## How it was made, and what is approximate
 
