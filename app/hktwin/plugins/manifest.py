@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from hktwin.core.errors import DataError
+from hktwin.core.files import read_bounded_text
 
 MANIFEST_NAME = "hktwin-plugin.toml"
+#: A manifest is a few kilobytes; anything past this is not one.
+MANIFEST_LIMIT = 1 << 20
 
 #: kind -> (required code fields, optional code fields). A code field holds "module:attr".
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -83,11 +86,11 @@ class Manifest:
 def read_manifest(path: str | Path) -> Manifest:
     """Parse and check one manifest file; `DataError` names the field and the fix."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
+    if not path.exists():
         raise DataError(path, "the plugin has no manifest",
-                        f"add {MANIFEST_NAME} next to the package's __init__.py") from exc
+                        f"add {MANIFEST_NAME} next to the package's __init__.py")
+    try:
+        data = tomllib.loads(read_bounded_text(path, MANIFEST_LIMIT, "plugin manifest"))
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(path, f"cannot read the manifest ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:

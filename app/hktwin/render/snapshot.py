@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hktwin.core.files import atomic_path
 from hktwin.core.progress import Progress, no_progress, sub_progress
 
 DEFAULT_SIZE = (1280, 800)
@@ -252,7 +253,5 @@ def write_png(path: str | Path, image: np.ndarray) -> None:
     """Write an RGBA array as PNG, atomically."""
     from vispy.io import write_png as _write_png
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    _write_png(str(tmp), image)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:  # no temporary left behind when the write fails
+        _write_png(str(tmp), image)
