@@ -64,23 +64,17 @@ def player_for(win, tour, **kw):
     return player
 
 
-def test_caption_shows_over_the_canvas(qtbot, demo):
-    player = player_for(demo, load_tour(SAMPLE), time_scale=1.0)
-    player.start()
-    qtbot.waitUntil(lambda: player.current == 0, timeout=5000)
-    qtbot.wait(100)
-    assert "維多利亞港" in player.caption.text and "Victoria Harbour" in player.caption.text
-    shot = demo.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+def caption_band_has_text(win) -> bool:
+    """White letters on the dark caption box in the lower part of the canvas, in a grab of the
+    window (the caption is a widget over the GL canvas)."""
+    shot = win.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
     a = np.frombuffer(shot.constBits(), np.uint8).reshape(shot.height(), shot.bytesPerLine())
     a = a[:, : shot.width() * 3].reshape(shot.height(), shot.width(), 3)
-    canvas = demo.canvas.native
-    top_left = canvas.mapTo(demo, canvas.rect().topLeft())
+    canvas = win.canvas.native
+    top_left = canvas.mapTo(win, canvas.rect().topLeft())
     h, w = canvas.height(), canvas.width()
     band = a[top_left.y() + int(h * 0.6): top_left.y() + h, top_left.x(): top_left.x() + w]
-    white = (band.min(axis=2) > 235).mean()
-    dark = (band.max(axis=2) < 60).mean()
-    assert white > 0.005 and dark > 0.05  # white letters on the dark caption box
-    player.stop()
+    return (band.min(axis=2) > 235).mean() > 0.005 and (band.max(axis=2) < 80).mean() > 0.05
 
 
 def test_five_minute_tour_runs_fast_loops_and_survives_a_broken_step(qtbot, demo, monkeypatch,
@@ -96,6 +90,10 @@ def test_five_minute_tour_runs_fast_loops_and_survives_a_broken_step(qtbot, demo
     player = player_for(demo, tour, time_scale=40.0)
     assert player.timeline.duration < 300  # five minutes covers more than one loop
     player.start()
+    qtbot.waitUntil(lambda: player.current == 0, timeout=5000)
+    assert "維多利亞港" in player.caption.text and "Victoria Harbour" in player.caption.text
+    qtbot.wait(50)
+    assert caption_band_has_text(demo)
     qtbot.waitUntil(lambda: player.elapsed >= 300.0, timeout=90_000)
     player.stop()
     assert player.loops >= 1
@@ -108,10 +106,16 @@ def test_five_minute_tour_runs_fast_loops_and_survives_a_broken_step(qtbot, demo
     assert demo.isVisible() and not player.closed_dialogs
 
 
-def test_kiosk_pause_idle_resume_and_three_escapes(qtbot, demo):
+def test_kiosk_no_dialogs_pause_idle_resume_and_three_escapes(qtbot, demo):
     player = player_for(demo, load_tour(SAMPLE), time_scale=5.0, idle_resume_s=0.6)
     player.start()
     qtbot.wait(200)
+    box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the data pack", "broken pack",
+                      QMessageBox.StandardButton.Ok, demo)
+    box.open()
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=3000)  # no dialog survives
+    assert player.closed_dialogs and "broken pack" in player.closed_dialogs[0]
+    assert player.playing  # a dialog is no visitor
     qtbot.keyClick(demo.canvas.native, Qt.Key.Key_A)
     assert not player.playing
     t_paused = player.t
@@ -129,17 +133,6 @@ def test_kiosk_pause_idle_resume_and_three_escapes(qtbot, demo):
     qtbot.waitUntil(lambda: not demo.isVisible(), timeout=3000)
 
 
-def test_no_dialog_survives_in_kiosk_mode(qtbot, demo):
-    player = player_for(demo, load_tour(SAMPLE))
-    player.start()
-    box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the data pack", "broken pack",
-                      QMessageBox.StandardButton.Ok, demo)
-    box.open()
-    qtbot.waitUntil(lambda: not box.isVisible(), timeout=3000)
-    assert player.closed_dialogs and "broken pack" in player.closed_dialogs[0]
-    player.stop()
-
-
 def test_add_keyframe_here_records_the_view(qtbot, demo, tmp_path):
     from hktwin.model.tour import save_tour
     from hktwin.ui.tour_player import add_keyframe_here
@@ -155,9 +148,14 @@ def test_add_keyframe_here_records_the_view(qtbot, demo, tmp_path):
     assert step.clock == demo.twin.clock.time or step.clock == "live"
     again = load_tour(save_tour(tour, tmp_path / "mine.toml"))
     assert again.steps[-1].camera.center == pytest.approx(step.camera.center)
+    demo.session.tour = None  # the View menu does the same
+    demo.actions["add_keyframe"].trigger()
+    demo.actions["add_keyframe"].trigger()
+    assert len(demo.session.tour.steps) == 2
+    assert demo.session.tour.steps[0].camera == demo.twin.camera
 
 
-def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path):
+def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path, monkeypatch):
     import imageio.v3 as iio
 
     from hktwin.ui.tour_player import capture_view, record_view
@@ -191,13 +189,20 @@ def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path):
     assert frames.shape[0] == 6 and frames.shape[1:3] == (200, 320)
     assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 1  # it turned
 
+    # The same through View > Capture View... and View > Record View...
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-def test_view_menu_adds_keyframes(qtbot, demo):
-    demo.session.tour = None
-    demo.actions["add_keyframe"].trigger()
-    demo.actions["add_keyframe"].trigger()
-    assert len(demo.session.tour.steps) == 2
-    assert demo.session.tour.steps[0].camera == demo.twin.camera
+    png, mp4 = tmp_path / "big.png", tmp_path / "view.mp4"
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("2400x1500", True))
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (0.4, True))
+    files = iter([str(png), str(mp4)])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (next(files), ""))
+    titles = {a.text().replace("&", ""): a for a in demo.findChildren(type(demo.actions["live"]))}
+    titles["Capture View..."].trigger()
+    assert Image.open(png).size == (2400, 1500)
+    titles["Record View..."].trigger()
+    assert len(iio.imread(mp4, index=None)) == 10  # 0.4 s at 25 frames a second
 
 
 BROKEN_TOUR = """
@@ -252,17 +257,30 @@ def test_hktwin_demo_plays_loops_and_survives_a_broken_step(tmp_path, tiny_pack)
     assert "tour step 3: kowloon" in log
 
 
-def test_capture_and_record_from_the_view_menu(qtbot, demo, tmp_path, monkeypatch):
-    from PIL import Image
-    from PySide6.QtWidgets import QFileDialog, QInputDialog
+@pytest.mark.slow
+def test_traffic_forecast_step_paints_the_ai_forecast(qtbot, window, load):
+    """On the demo city the forecast step shows the AI model's 30-minute median on the roads,
+    and leaving the step brings the recorded values back."""
+    from hktwin.model.live_layers import TrafficLayer
 
-    png, mp4 = tmp_path / "big.png", tmp_path / "view.mp4"
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("2400x1500", True))
-    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (0.4, True))
-    files = iter([str(png), str(mp4)])
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (next(files), ""))
-    titles = {a.text().replace("&", ""): a for a in demo.findChildren(type(demo.actions["live"]))}
-    titles["Capture View..."].trigger()
-    assert Image.open(png).size == (2400, 1500)
-    titles["Record View..."].trigger()
-    assert mp4.stat().st_size > 0
+    win = load(window, None)
+    tour = load_tour(SAMPLE)
+    index = next(i for i, s in enumerate(tour.steps) if s.action == "traffic-forecast")
+    player = player_for(win, tour, time_scale=1.0)
+    layer = win.twin.layers.of_type(TrafficLayer)[0]
+    recorded = layer.values.copy()
+    player.t = player._start_of(player.active.index(index)) + 0.5
+    player.start()
+    qtbot.waitUntil(lambda: getattr(player, "_forecast", None) is not None, timeout=60_000)
+    fc = player._forecast
+    expected = dict(zip(fc.link_ids, fc.p50[list(fc.horizons_min).index(30)], strict=True))
+    keys = [i for i, k in enumerate(layer.keys) if k in expected and np.isfinite(expected[k])]
+    assert len(keys) > 100
+    np.testing.assert_allclose(layer.values[keys],
+                               [expected[layer.keys[i]] for i in keys], rtol=1e-5)
+    assert not np.allclose(layer.values[keys], recorded[keys], equal_nan=True)
+    painted = layer.values[keys].copy()
+    player.skip_step()
+    qtbot.waitUntil(lambda: player.current != index, timeout=5000)
+    player.stop()
+    assert not np.allclose(layer.values[keys], painted, equal_nan=True)  # the recording is back

@@ -549,17 +549,69 @@ def _close_ar_view(window: Any) -> None:
 
 
 def _action_traffic_forecast(player: TourPlayer, params: Mapping[str, Any]) -> None:
-    """Show the traffic forecast layer (or ask the window to make one)."""
+    """Show where traffic will be slow in `minutes` (30): the window's forecast view where it
+    has one, else the AI traffic model's median forecast painted on the traffic layer (the demo
+    model and its simulated history on the demo city), computed once in the background."""
     show = getattr(player.window, "show_traffic_forecast", None)
     if callable(show):
         show(**dict(params))
         return
     layers = [layer for layer in player.twin.layers
               if "forecast" in layer.name.lower() or "forecast" in layer.kind]
-    if not layers:
-        raise StepSkipped("no traffic forecast is available in this build")
-    for layer in layers:
-        layer.visible = True
+    if layers:
+        for layer in layers:
+            layer.visible = True
+        return
+    from hktwin.model.live_layers import TrafficLayer
+
+    traffic = player.twin.layers.of_type(TrafficLayer)
+    if not traffic:
+        raise StepSkipped("no traffic layer to show a forecast on")
+    try:
+        from hktwin.ai import traffic as ai_traffic
+        from hktwin.ai.demo import demo_history, demo_model
+    except ImportError:
+        raise StepSkipped("the AI traffic forecast is not in this build") from None
+    minutes = int(params.get("minutes", 30))
+    clock = player.twin.clock
+    clock.playing = False  # the recorded day must not repaint the layer under the forecast
+
+    def paint(fc) -> None:
+        if player.current < 0 or player.tour.steps[player.current].action != "traffic-forecast":
+            return  # the tour moved on meanwhile
+        h = list(fc.horizons_min).index(min(fc.horizons_min, key=lambda m: abs(m - minutes)))
+        when = clock.time
+        values = {k: (float(v) if np.isfinite(v) else None, when, {})
+                  for k, v in zip(fc.link_ids, fc.p50[h], strict=True)}
+        for layer in traffic:
+            layer.update(values)
+        log.info("tour: traffic forecast %d min ahead shown on %d links", fc.horizons_min[h],
+                 len(values))
+
+    cached = getattr(player, "_forecast", None)
+    if cached is not None:
+        paint(cached)
+    else:
+        def work(progress, cancel):
+            history, _ = demo_history()
+            return ai_traffic.forecast(demo_model(progress), history)
+
+        def done(fc) -> None:
+            player._forecast = fc
+            paint(fc)
+
+        if player.session.tasks.submit("tour-forecast", work, on_done=done,
+                                       on_failed=lambda m: log.error("tour: forecast failed: %s",
+                                                                     m)) is None:
+            raise StepSkipped("a forecast is already being computed")
+    player.on_leave(lambda: _reread_live(player))
+
+
+def _reread_live(player: TourPlayer) -> None:
+    """The recorded values come back on the live layers (the binding reads them at the clock)."""
+    binding = getattr(getattr(player.session, "feeds", None), "binding", None)
+    if binding is not None:
+        binding.refresh()
 
 
 register_action("live-data", _action_live_data, "play the recorded day (params: speed)")
