@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 OUT = Path(__file__).resolve().parents[2] / ".cache" / "snapshots"
-SKY = np.array([0.74, 0.84, 0.93]) * 255
-
-
 def is_sky(rgb: np.ndarray) -> np.ndarray:
-    return np.abs(rgb[..., :3].astype(float) - SKY).sum(axis=-1) < 25
+    """Sky pixels: bright and blue (a flat sky colour or a gradient with haze)."""
+    c = np.asarray(rgb, float)[..., :3]
+    r, g, b = c[..., 0], c[..., 1], c[..., 2]
+    return (b > 150) & (b - r > 25) & (b >= g)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,12 @@ import pytest
 import views_probe
 
 OUT = Path(__file__).resolve().parents[2] / ".cache" / "snapshots"
-SKY = np.array([0.74, 0.84, 0.93]) * 255
+
+def is_sky(rgb: np.ndarray) -> np.ndarray:
+    """Sky pixels: bright and blue (a flat sky colour or a gradient with haze)."""
+    c = np.asarray(rgb, float)[..., :3]
+    r, g, b = c[..., 0], c[..., 1], c[..., 2]
+    return (b > 150) & (b - r > 25) & (b >= g)
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +55,9 @@ def test_the_mirrored_view_draws_what_a_view_owning_the_data_draws(probed):
 def test_street_view_between_towers_has_sky_above_and_facades_beside(probed):
     image = probed["alone"][..., :3].astype(float)
     h, w = image.shape[:2]
-    top = image[: h // 8, w // 2 - 10 : w // 2 + 10].reshape(-1, 3).mean(axis=0)
-    assert np.abs(top - SKY).sum() < 40, top  # sky straight ahead above the street
+    assert is_sky(image[: h // 8, w // 2 - 10 : w // 2 + 10]).mean() > 0.9  # up the street
     for cols in (slice(0, w // 10), slice(w - w // 10, w)):  # towers on both sides
-        side = image[h // 4 : h // 2, cols].reshape(-1, 3).mean(axis=0)
-        assert np.abs(side - SKY).sum() > 60, side
+        assert is_sky(image[h // 4 : h // 2, cols]).mean() < 0.1
 
 
 def test_street_camera_looks_level_and_up(probed):
@@ -64,8 +67,7 @@ def test_street_camera_looks_level_and_up(probed):
     px, py = probed["ahead_px_pitched"]
     assert abs(px - w / 2) < 1.5 and py > h / 2 + 20  # looking 30 degrees up, it drops
     # The pitched picture shows more sky than the level one.
-    sky = [(np.abs(probed[k][..., :3].astype(float) - SKY).sum(axis=2) < 20).mean()
-           for k in ("alone", "pitched")]
+    sky = [is_sky(probed[k]).mean() for k in ("alone", "pitched")]
     assert sky[1] > sky[0] + 0.05, sky
 
 

@@ -51,11 +51,18 @@ def _view_node_class(view_cls: type) -> type:
     def detach(self, filt, view=None):
         view_cls.detach(self, filt, self if isinstance(self, Visual) else None)
 
-    mesh_data = property(lambda self: self._visual.mesh_data)  # read by TextureFilter
+    def __getattr__(self, name):
+        # What a view lacks is the original's data (a mesh's `mesh_data` and `_vertices`, read
+        # by filters as they attach): a view shares it, so read it there.
+        try:
+            original = object.__getattribute__(self, "_visual")
+        except AttributeError:
+            raise AttributeError(name) from None
+        return getattr(original, name)
 
     cls = type(f"Mirror{view_cls.__name__}", (VisualNode, view_cls),
                {"__init__": __init__, "attach": attach, "detach": detach,
-                "mesh_data": mesh_data})
+                "__getattr__": __getattr__})
     _VIEW_NODE_CLASSES[view_cls] = cls
     return cls
 
