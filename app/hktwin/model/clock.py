@@ -32,6 +32,8 @@ class Clock:
     speed: float = 60.0
     start: datetime | None = None
     end: datetime | None = None
+    #: issue 11: the last reading; between it and `end` the layers show forecasts (hktwin.ai).
+    forecast_from: datetime | None = None
 
     def advance(self, real_seconds: float, now: datetime | None = None) -> None:
         """Move on by `real_seconds` of wall time (called by a timer)."""

@@ -106,7 +106,8 @@ def recording_store(city: CityModel, progress: Progress = no_progress) -> FeedSt
     recording = city.feeds.get("recording")
     if recording is None or not recording.exists():
         return None
-    digest = hashlib.sha256(recording.read_bytes()).hexdigest()[:16]
+    with open(recording, "rb") as fh:  # streamed: a recording may be large
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()[:16]
     path = default_store_path().parent / f"recording-{digest}.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
     store = FeedStore(path)
@@ -129,22 +130,47 @@ def recording_store(city: CityModel, progress: Progress = no_progress) -> FeedSt
 
 
 class FeedBinding:
-    """Keeps live layers showing, at the clock's time, the latest values their sources had."""
+    """Keeps live layers showing, at the clock's time, the latest values their sources had.
 
-    def __init__(self, store: FeedStore, clock: Clock, layers: list[LiveLayer]) -> None:
+    issue 11: with a `forecaster` (hktwin.ai.live.TrafficForecaster) and the clock replaying
+    past `clock.forecast_from` (the last reading), the traffic layers show the forecast made
+    at that reading instead, with its band in the attrs.
+    """
+
+    def __init__(self, store: FeedStore, clock: Clock, layers: list[LiveLayer],
+                 forecaster=None) -> None:
         self.store = store
         self.clock = clock
         self.layers = layers
+        self.forecaster = forecaster
         clock.events.time.connect(self.refresh)
         self.refresh()
 
     def refresh(self, *_: object) -> None:
         cache: dict[str, dict] = {}
+        ahead = self._forecast_values()
         for layer in self.layers:
+            if ahead is not None and isinstance(layer, TrafficLayer):
+                layer.update(ahead)
+                continue
             if layer.source not in cache:
                 cache[layer.source] = self.store.values_at(
                     layer.source, self.clock.time, MAX_AGE.get(layer.source))
             layer.update(cache[layer.source])
+
+    def _forecast_values(self) -> dict | None:
+        """issue 11: {key: (p50, time, attrs with p10/p90)} past the last reading, else None."""
+        origin, clock = self.clock.forecast_from, self.clock
+        if self.forecaster is None or origin is None or clock.live or clock.time <= origin:
+            return None
+        try:
+            ahead = self.forecaster.values_at(origin, clock.time)
+        except Exception:  # a failing predictor must not stop the replay
+            log.exception("traffic forecast failed; showing no forecast")
+            self.forecaster = None
+            return None
+        return {k: (v.p50, clock.time, {"forecast": True, "p10": v.p10, "p90": v.p90})
+                for k, v in ahead.items()}
 
     def close(self) -> None:
         self.clock.events.time.disconnect(self.refresh)

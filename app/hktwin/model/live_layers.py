@@ -72,17 +72,28 @@ class TrafficLayer(LiveLayer):
     names: np.ndarray = _array(0, dtype=object)  # what people read (road type, region, id)
     color_by: str = "speed"  # or "saturation"
     width: float = 4.0
+    # issue 11 (hktwin.ai): past the last reading the values are a forecast (median) and `band`
+    # the width of its 80 % band per link (NaN where none); see FeedBinding's forecaster.
+    forecast: bool = False
+    band: np.ndarray = _array(0)
     kind: ClassVar[str] = "traffic"
 
     def update(self, values) -> None:
         self._next_saturation = np.full(len(self.keys), -1, np.int8)
+        self._next_band = np.full(len(self.keys), np.nan, np.float32)
+        self._next_forecast = False
         super().update(values)
         self.saturation = self._next_saturation
+        self.band = self._next_band
+        self.forecast = self._next_forecast
 
     def _take_attrs(self, index: int, attrs: dict) -> None:
         level = attrs.get("saturation")
         if level in SATURATION_LEVELS:
             self._next_saturation[index] = SATURATION_LEVELS.index(level)
+        if attrs.get("forecast"):  # issue 11: a forecast value with its band
+            self._next_forecast = True
+            self._next_band[index] = float(attrs["p90"]) - float(attrs["p10"])
 
     def describe(self, index: int) -> dict[str, Any]:
         info = super().describe(index)
@@ -90,6 +101,8 @@ class TrafficLayer(LiveLayer):
         name = self.names[index] if index < len(self.names) else f"Link {self.keys[index]}"
         info.update(name=str(name), limit_kmh=float(self.limits[index]),
                     saturation=SATURATION_LEVELS[level] if level >= 0 else None, unit="km/h")
+        if self.forecast and index < len(self.band) and np.isfinite(self.band[index]):
+            info.update(forecast=True, band_kmh=round(float(self.band[index]), 1))
         return info
 
 

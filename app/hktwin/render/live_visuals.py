@@ -37,6 +37,16 @@ def traffic_colors(layer: TrafficLayer) -> np.ndarray:
     return rgb
 
 
+def forecast_colors(rgb: np.ndarray, band: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """issue 11: forecast links faded towards white, the more the wider their 80 % band (a
+    band of 40 % of the limit or more is at the palest), so the band's width reads as
+    paleness."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.nan_to_num(band / limits, nan=0.4)
+    fade = (0.35 + 0.45 * np.clip(rel / 0.4, 0.0, 1.0))[:, None]
+    return rgb * (1 - fade) + fade
+
+
 class TrafficAdapter(VisualAdapter):
     def __init__(self, layer: TrafficLayer, parent, context=None) -> None:
         super().__init__(layer, parent, context)
@@ -46,14 +56,19 @@ class TrafficAdapter(VisualAdapter):
         self.visual.set_gl_state("translucent", depth_test=True)
         self._recolor()
         for signal in (layer.events.values, layer.events.saturation, layer.events.color_by,
-                       layer.events.opacity):
+                       layer.events.opacity, layer.events.forecast, layer.events.band):
             signal.connect(self._recolor)
 
     def _recolor(self, *_: object) -> None:
-        per_link = traffic_colors(self.layer)
-        per_vertex = np.repeat(per_link[self.layer.segment_link], 2, axis=0)
+        layer = self.layer
+        per_link = traffic_colors(layer)
+        if layer.forecast and len(layer.band) == len(per_link):
+            per_link = forecast_colors(per_link, layer.band, layer.limits)
+        per_vertex = np.repeat(per_link[layer.segment_link], 2, axis=0)
         rgba = colors.rgba(per_vertex)
-        rgba[:, 3] = self.layer.opacity
+        rgba[:, 3] = layer.opacity
+        if layer.forecast:  # issue 11: dashed, every other segment nearly transparent
+            rgba[np.repeat(np.arange(len(layer.segment_link)) % 2 == 1, 2), 3] *= 0.15
         self.visual.set_data(color=rgba)
 
     def close(self) -> None:

@@ -29,6 +29,29 @@ log = logging.getLogger(__name__)
 RECORDING_START_OFFSET = timedelta(hours=8)
 
 
+def _traffic_forecaster(store, layers):
+    """issue 11: the shipped demo traffic model when it covers the traffic layer's links (the
+    demo city), else None; never trains (that would block), never raises."""
+    from hktwin.model.live_layers import TrafficLayer
+
+    traffic = [la for la in layers if isinstance(la, TrafficLayer)]
+    if not traffic:
+        return None
+    try:
+        from hktwin.ai import traffic as ai_traffic
+        from hktwin.ai.demo import demo_model_dir
+        from hktwin.ai.live import TrafficForecaster
+
+        model = ai_traffic.load(demo_model_dir())
+    except Exception as exc:  # no model, another scikit-learn: replay without a forecast
+        log.info("no traffic forecast: %s", exc)
+        return None
+    keys = {str(k) for k in traffic[0].keys}
+    if len(keys & set(model.link_ids)) < 0.5 * max(1, len(keys)):
+        return None
+    return TrafficForecaster(model, store_path=store.path, source=traffic[0].source)
+
+
 class FeedService:
     """Recorded and live feeds for the open city's live layers."""
 
@@ -50,10 +73,14 @@ class FeedService:
         self.store = store or FeedStore(default_store_path())
         self.layers = list(layers)
         start, end = recorded_range(self.store, self.layers)
-        self.clock.set_range(start, end)
+        forecaster = _traffic_forecaster(self.store, self.layers) if end is not None else None
+        self.clock.forecast_from = end if forecaster is not None else None
+        # issue 11: the time bar runs past the last reading into the forecast hour.
+        self.clock.set_range(start, end if forecaster is None else
+                             end + timedelta(seconds=forecaster.horizon_s))
         if start is not None:
             self.clock.seek(min(start + RECORDING_START_OFFSET, end))
-        self.binding = FeedBinding(self.store, self.clock, self.layers)
+        self.binding = FeedBinding(self.store, self.clock, self.layers, forecaster)
 
     def sources(self) -> list[str]:
         """The sources the bound live layers show."""
@@ -76,6 +103,7 @@ class FeedService:
             self.pollers[name] = poller
             poller.start()
         self.clock.set_range(self.clock.start, None)
+        self.clock.forecast_from = None
         self.clock.go_live()
         return list(self.pollers)
 

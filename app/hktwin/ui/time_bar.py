@@ -60,7 +60,8 @@ class QtTimeBar(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self.jump.editingFinished.connect(self._on_jump)
         for signal in (clock.events.time, clock.events.live, clock.events.playing,
-                       clock.events.speed, clock.events.start, clock.events.end):
+                       clock.events.speed, clock.events.start, clock.events.end,
+                       clock.events.forecast_from):
             signal.connect(self._sync)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -112,7 +113,10 @@ class QtTimeBar(QWidget):
             self.slider.blockSignals(True)
             self.slider.setValue(round(clock.fraction * SLIDER_STEPS))
             self.slider.blockSignals(False)
-        self.label.setText(format_time(clock.time) + ("  LIVE" if clock.live else ""))
+        ahead = (clock.forecast_from is not None and not clock.live
+                 and clock.time > clock.forecast_from)  # issue 11: past the last reading
+        self.label.setText(format_time(clock.time) + ("  LIVE" if clock.live else "")
+                           + ("  FORECAST" if ahead else ""))
         if not self.jump.hasFocus():
             self.jump.setDateTime(QDateTime(clock.time.astimezone(HKT).replace(tzinfo=None)))
 

@@ -1,0 +1,39 @@
+"""issue 11: the time bar plays past the last reading into the forecast; forecast links are
+drawn dashed and faded by their band's width."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from conftest import render
+from hktwin.model.camera import CameraPose
+
+
+def test_time_bar_plays_into_the_forecast(qtbot, window, load, tmp_path):
+    load(window)
+    clock = window.twin.clock
+    traffic = window.twin.layers.get("Traffic")
+    if clock.forecast_from is None:
+        pytest.skip("no traffic forecast model loads here (see hktwin.ai.demo)")
+    assert clock.end == clock.forecast_from + timedelta(hours=1)
+    for layer in window.twin.layers:  # the links alone on the ground (plugins draw over roads)
+        layer.visible = layer.name in ("Terrain", "Sea", "Traffic")
+    window.twin.camera = CameraPose((835_500.0, 818_500.0, 0.0), 5000.0, 10.0, 70.0)
+    adapter = next(a for a in window.canvas.city_scene.adapters.values() if a.layer is traffic)
+    clock.seek(clock.forecast_from)
+    qtbot.wait(50)
+    observed = np.asarray(adapter.visual.color).copy()
+    assert not traffic.forecast and "FORECAST" not in window.time_bar.label.text()
+    clock.seek(clock.forecast_from + timedelta(minutes=30))
+    qtbot.wait(50)
+    assert traffic.forecast and window.time_bar.label.text().endswith("FORECAST")
+    assert np.isfinite(traffic.band).mean() > 0.9
+    ahead = np.asarray(adapter.visual.color)
+    # dashed: every other segment of the forecast nearly transparent; the rest paler
+    assert (ahead[:, 3] < 0.5 * observed[:, 3]).mean() == pytest.approx(0.5, abs=0.05)
+    solid = ahead[:, 3] >= 0.5 * observed[:, 3]
+    assert (ahead[solid, :3].mean(axis=1) > observed[solid, :3].mean(axis=1)).mean() > 0.9
+    render(window)  # draws without error
