@@ -7,6 +7,7 @@ PATH, caches and settings in the temporary folder), so nothing of the checkout c
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,7 +71,9 @@ def window_opens(hktwin: str, work: Path, env: dict[str, str]) -> None:
     assert "first_frame_s" in out, out
 
 
-def run_the_app(hktwin: str, work: Path, env: dict[str, str], evaluate: bool) -> None:
+def run_the_app(hktwin: str, work: Path, env: dict[str, str], scenarios: Path) -> None:
+    """--version, a snapshot (PNG checked), the window's first frame, the no-display message,
+    and `hktwin evaluate` on a sample scenario as installed (from `scenarios`)."""
     out = run([hktwin, "--version"], work, env)
     assert f"hktwin {VERSION}" in out
     run([hktwin, "snapshot", "--out", str(work / "x.png"), "--size", "480x300"], work, env)
@@ -81,18 +84,16 @@ def run_the_app(hktwin: str, work: Path, env: dict[str, str], evaluate: bool) ->
     proc = subprocess.run([hktwin], cwd=work, env=headless, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "xvfb-run hktwin" in proc.stderr, proc.stderr
-    if evaluate:
-        samples = sorted((ROOT / "resources" / "scenarios").glob("*.hktwin.json"))
-        assert samples, "resources/scenarios has no sample scenario"
-        scenario = work / samples[0].name
-        shutil.copyfile(samples[0], scenario)  # "pack": "demo" resolves to the installed city
-        run([hktwin, "evaluate", str(scenario), "--out", str(work / "ev"), "--resolution", "25"],
-            work, env)
-        import json
-
-        metrics = json.loads((work / "ev" / "metrics.json").read_text())
-        assert metrics
-        assert (work / "ev" / "coverage.tif").stat().st_size > 1000
+    shipped = {p.name for p in (ROOT / "resources" / "scenarios").glob("*.hktwin.json")}
+    samples = sorted(scenarios.glob("*.hktwin.json"))
+    assert shipped and {p.name for p in samples} == shipped
+    scenario = work / samples[0].name
+    shutil.copyfile(samples[0], scenario)  # "pack": "demo" resolves to the installed city
+    run([hktwin, "evaluate", str(scenario), "--out", str(work / "ev"), "--resolution", "25"],
+        work, env)
+    metrics = json.loads((work / "ev" / "metrics.json").read_text())
+    assert metrics
+    assert (work / "ev" / "coverage.tif").stat().st_size > 1000
 
 
 def test_wheel_and_sdist_install_in_a_fresh_venv(tmp_path):
@@ -146,7 +147,8 @@ def test_wheel_and_sdist_install_in_a_fresh_venv(tmp_path):
     out = run([str(venv / "bin" / "python"), "-c",
                "import hktwin; print(hktwin.__file__)"], work, benv)
     assert str(venv) in out and str(ROOT) not in out
-    run_the_app(str(venv / "bin" / "hktwin"), work, benv, evaluate=True)
+    site = Path(out.splitlines()[0]).parent
+    run_the_app(str(venv / "bin" / "hktwin"), work, benv, site / "resources" / "scenarios")
 
 
 def test_bundle_tarball_installs_and_runs(tmp_path):
@@ -182,7 +184,8 @@ def test_bundle_tarball_installs_and_runs(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     shutil.rmtree(unpacked)  # the installed copy runs on its own
-    run_the_app(str(launcher), work, env, evaluate=False)
+    installed = local / "lib" / "hktwin" / "app" / "_internal" / "hktwin"
+    run_the_app(str(launcher), work, env, installed / "resources" / "scenarios")
 
     run(["sh", str(local / "lib" / "hktwin" / "uninstall.sh")], tmp_path, env)
     assert not launcher.exists() and not desktop.exists() and not metainfo.exists()
