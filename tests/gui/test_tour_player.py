@@ -153,6 +153,15 @@ def test_add_keyframe_here_records_the_view(qtbot, demo, tmp_path):
     demo.actions["add_keyframe"].trigger()
     assert len(demo.session.tour.steps) == 2
     assert demo.session.tour.steps[0].camera == demo.twin.camera
+    # View > Play Tour previews it in the window: not a kiosk, so Esc x3 stops it, not the app.
+    demo.actions["play_tour"].trigger()
+    player = demo.tour_player
+    assert player.active_now and not player.kiosk and player.tour is demo.session.tour
+    qtbot.wait(100)
+    for _ in range(3):
+        qtbot.keyClick(demo.canvas.native, Qt.Key.Key_Escape)
+        qtbot.wait(80)
+    assert not player.active_now and demo.isVisible() and not player.caption.isVisible()
 
 
 def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path, monkeypatch):

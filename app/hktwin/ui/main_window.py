@@ -108,7 +108,10 @@ def _time_bar(session, parent):
 def _history(session, parent):
     from hktwin.ui.history_chart import QtHistoryChart
 
-    return QtHistoryChart(session.twin.clock, parent)
+    chart = QtHistoryChart(session.twin.clock, parent)
+    # issue 11: the chart draws the traffic forecast and its band after the last reading.
+    chart.forecaster_of = lambda: getattr(session.feeds.binding, "forecaster", None)
+    return chart
 
 
 def _feed_status(session, parent):
@@ -153,6 +156,12 @@ def _add_keyframe_here(window) -> None:
     from hktwin.ui.tour_player import add_keyframe_here
 
     add_keyframe_here(window)
+
+
+def _play_tour(window) -> None:
+    from hktwin.ui.tour_player import play_tour_here
+
+    play_tour_here(window)
 
 
 def _save_tour(window) -> None:
@@ -216,6 +225,8 @@ def builtin_menu_commands() -> list[MenuCommand]:
     cmds += [
         MenuCommand(v, "&Full Screen", lambda w: w.toggle_full_screen(), "FullScreen",
                     section="screen"),
+        MenuCommand(v, "&Play Tour", _play_tour, "Ctrl+Shift+T", section="tour",
+                    name="play_tour"),
         MenuCommand(v, "Add &Keyframe Here", _add_keyframe_here, "Ctrl+K", section="tour",
                     name="add_keyframe"),
         MenuCommand(v, "Save &Tour...", _save_tour, section="tour"),

@@ -225,9 +225,15 @@ class TourPlayer(QObject):
         self.timer.stop()
         self.idle_timer.stop()
         self.playing = False
+        self.caption.hide()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+
+    @property
+    def active_now(self) -> bool:
+        """Whether the player still runs (playing or paused for a visitor)."""
+        return self.timer.isActive()
 
     def pause(self) -> None:
         """Hand the camera to the visitor."""
@@ -455,9 +461,12 @@ class TourPlayer(QObject):
             return  # the same press, seen as ShortcutOverride and as KeyPress
         self._escapes = [t for t in self._escapes if now - t <= ESC_WINDOW_S] + [now]
         if len(self._escapes) >= 3:
-            log.info("Esc pressed three times: leaving the demo")
             self.stop()
-            QTimer.singleShot(0, self.window.close)
+            if self.kiosk:
+                log.info("Esc pressed three times: leaving the demo")
+                QTimer.singleShot(0, self.window.close)
+            else:
+                log.info("Esc pressed three times: the tour stops")
 
     def _check_idle(self) -> None:
         if not self.playing and time.monotonic() - self._idle_since >= self.idle_resume_s:
@@ -636,6 +645,38 @@ def add_keyframe_here(window: Any) -> Tour:
     if callable(status):
         status(f"Keyframe {len(tour.steps)} added to the tour")
     return tour
+
+
+def play_tour_here(window: Any) -> TourPlayer | None:
+    """View > Play Tour: preview the session's tour (or one chosen from a file) in the window,
+    as a presenter would: any input pauses it, Esc three times stops it, dialogs stay allowed.
+    Chosen again while playing, it stops."""
+    player = getattr(window, "tour_player", None)
+    if player is not None and player.active_now:
+        player.stop()
+        window.tour_player = None
+        return None
+    tour = window.session.tour
+    if tour is None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from hktwin.core.errors import HKTwinError
+        from hktwin.core.paths import resources_dir
+        from hktwin.model.tour import load_tour
+
+        path, _ = QFileDialog.getOpenFileName(window, "Play tour", str(resources_dir() / "tours"),
+                                              "Tour (*.toml)")
+        if not path:
+            return None
+        try:
+            tour = load_tour(path)
+        except HKTwinError as exc:
+            window._show_status(f"Cannot play the tour: {exc}")
+            return None
+    player = TourPlayer(window, tour, kiosk=False)
+    window.tour_player = player
+    player.start()
+    return player
 
 
 def save_tour_dialog(window: Any) -> Path | None:
