@@ -20,7 +20,7 @@ def test_land_beyond_the_grid_reaches_far_north(demo):
     city = demo.city
     fill = next(la for la in demo.layers if la.name == "Land beyond the boundary")
     assert isinstance(fill, FillLayer) and fill.mesh.n_faces > 1000
-    v = [*fill.mesh.vertices.astype(np.float64), *city.origin, 0.0]
+    v = fill.mesh.vertices.astype(np.float64) + np.array([*city.origin, 0.0])
     x0, y0, x1, y1 = city.terrain.bounds
     centres = v[fill.mesh.faces].mean(axis=1)
     inside = ((centres[:, 0] > x0 + 1) & (centres[:, 0] < x1 - 1)
@@ -44,7 +44,7 @@ def test_the_boundary_line_runs_along_the_shenzhen_river(demo):
     from hktwin.geo.crs import from_wgs84
 
     line = next(la for la in demo.layers if la.name == "Boundary")
-    pts = [*line.segments.reshape(-1, 3).astype(np.float64), *demo.city.origin, 0.0]
+    pts = line.segments.reshape(-1, 3).astype(np.float64) + np.array([*demo.city.origin, 0.0])
     # Lo Wu (114.11, 22.53) lies on the river: the line passes within a kilometre of it.
     lx, ly = from_wgs84(114.113, 22.530)
     assert np.hypot(pts[:, 0] - lx, pts[:, 1] - ly).min() < 1000.0

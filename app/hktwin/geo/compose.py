@@ -97,11 +97,11 @@ def drawn_terrain(city: CityModel) -> Terrain:
     cached = getattr(city, "_drawn_terrain", None)
     if cached is not None:
         return cached
-    from scipy.ndimage import distance_transform_edt
-
     t = city.terrain
     if city.base is None:
         return t
+    from scipy.ndimage import distance_transform_edt
+
     b = city.base.terrain
     c = t.cell_size
     pad = math.ceil(PAD_BASE_CELLS * b.cell_size / c)

@@ -142,13 +142,36 @@ def base_pack_dir(pack_dir: Path, manifest: dict, bounds: tuple[float, float, fl
     return demo if overlap > 0 and (x1 - x0) * (y1 - y0) < PARTIAL_SHARE * area else None
 
 
+#: Terrains of more cells than this are memory-mapped from the cache when `open_pack` is given
+#: one (decompressing the territory's 5 m DTM took seconds of every open).
+TERRAIN_CACHE_CELLS = 4_000_000
+
+
+def _read_terrain(file: Path, cache: Path | None):
+    if cache is None:
+        return read_terrain(file)
+    try:
+        import rasterio
+
+        with rasterio.open(file) as src:
+            cells = src.width * src.height
+    except Exception:  # read_terrain names the problem
+        return read_terrain(file)
+    if cells <= TERRAIN_CACHE_CELLS:
+        return read_terrain(file)
+    from hktwin.geo.pyramid import cached_terrain
+
+    return cached_terrain(file, cache, read_terrain)
+
+
 def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
-              base: bool = False) -> CityModel:
+              base: bool = False, cache: Path | None = None) -> CityModel:
     """Read a pack into a `CityModel` (the embedded demo city when `path` is None).
 
     With `base` (what `model.loading.load_city` asks for), a pack covering part of Hong Kong
     comes composed over its base pack (`base_pack_dir`): `CityModel.base` holds the base,
-    `covered` the official extent.
+    `covered` the official extent. With a `cache` folder, a large terrain is memory-mapped
+    from it (read-only heights; the first open fills it).
     """
     pack_dir = Path(path) if path is not None else demo_pack_dir()
     manifest = read_manifest(pack_dir)
@@ -161,7 +184,7 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
         file = pack_file(pack_dir, entry["path"], f"layers.{name}.path")
         kind = entry["kind"]
         if kind == "terrain":
-            terrain = read_terrain(file)
+            terrain = _read_terrain(file, cache)
         elif kind == "buildings":
             buildings = read_buildings(file)
         elif kind == "raster" or file.suffix.lower() in RASTER_SUFFIXES:
@@ -191,4 +214,4 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
         return city
     from hktwin.geo.compose import compose
 
-    return compose(city, open_pack(base_dir, base=False))
+    return compose(city, open_pack(base_dir, base=False, cache=cache))

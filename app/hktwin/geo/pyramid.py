@@ -14,6 +14,7 @@ cracks left where neighbours of different levels meet.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import warnings
@@ -27,7 +28,13 @@ from hktwin.geo.mesh import MeshArrays
 from hktwin.geo.terrain import Terrain
 from hktwin.geo.terrain_mesh import SEA_CUTOFF_M
 
+log = logging.getLogger(__name__)
+
 CHUNK_CELLS = 64
+#: The per-chunk statistics a pyramid keeps, one array per level each (cached with the levels).
+STAT_NAMES = ("zmin", "zmax", "error", "skirt", "faces")
+#: Bump when the cached terrain or pyramid files change meaning.
+TERRAIN_CACHE_FORMAT = 1
 _STRIP = 256  # rows per strip when reducing the full-resolution level, to bound temporaries
 
 
@@ -233,6 +240,7 @@ class TerrainPyramid:
         levels: list[np.ndarray] | None = None,
         drop_below: float | None = SEA_CUTOFF_M,
         cache_chunks: int = 512,
+        stats: dict[str, list[np.ndarray]] | None = None,
     ) -> None:
         self.terrain = terrain
         self.origin = origin
@@ -243,7 +251,12 @@ class TerrainPyramid:
         self._cache: OrderedDict[tuple[int, int, int], ChunkMesh] = OrderedDict()
         self._cache_chunks = cache_chunks
         self._lock = threading.Lock()
-        self._stats()
+        if stats is not None and all(len(stats.get(n, ())) == len(self.levels)
+                                     for n in STAT_NAMES):
+            for name in STAT_NAMES:  # from the cache (`cached_pyramid`)
+                setattr(self, name, list(stats[name]))
+        else:
+            self._stats()
 
     @property
     def n_levels(self) -> int:
@@ -486,3 +499,108 @@ def _select(pyramid: TerrainPyramid, view: View, tolerance_px: float) -> ChunkSe
         rows, cols = rows[inside], cols[inside]
     keys = np.concatenate(chosen) if chosen else np.zeros((0, 3), np.int64)
     return ChunkSelection(keys.astype(np.int64), faces, tolerance_px)
+
+
+# -- the terrain cache ---------------------------------------------------------------------------
+# The territory's 5 m DTM is 560 MB of float32 behind DEFLATE: decompressing it (and reading its
+# overviews, and the per-chunk statistics) took most of a warm open. The cache keeps them as
+# plain .npy files that are memory-mapped, so an open reads only the header and the pages a view
+# or an analysis touches. Keyed by the source file's path, size and modification time (a pack
+# swap writes new files); the arrays are read-only.
+def _source_folder(path: Path, cache_dir: Path) -> Path:
+    import hashlib
+    import os
+
+    st = os.stat(path)
+    ident = f"{TERRAIN_CACHE_FORMAT}:{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
+    return cache_dir / "terrain" / hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    from hktwin.core.files import atomic_path
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+
+
+def _load_npy(path: Path, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
+    try:
+        a = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:  # truncated or damaged: rebuilt by the caller
+        log.warning("terrain cache %s unusable (%s); rebuilding it", path, exc)
+        return None
+    if a.dtype != np.float32 or (shape is not None and a.shape != shape):
+        return None
+    return a
+
+
+def cached_terrain(path: str | Path, cache_dir: Path | None, read) -> Terrain:
+    """`read(path)` (a `Terrain`), or the same heights memory-mapped from the cache, which it
+    fills on the first read. Failing to write the cache is logged, never fatal."""
+    import json
+
+    path = Path(path)
+    if cache_dir is None:
+        return read(path)
+    folder = _source_folder(path, cache_dir)
+    meta_path, heights_path = folder / "terrain.json", folder / "heights.npy"
+    if meta_path.is_file() and heights_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text())
+            heights = _load_npy(heights_path, tuple(meta["shape"]))
+            if heights is not None:
+                return Terrain(heights, float(meta["origin_x"]), float(meta["origin_y"]),
+                               float(meta["cell_size"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("terrain cache %s unusable (%s); rebuilding it", folder, exc)
+    terrain = read(path)
+    try:
+        _save_npy(heights_path, terrain.heights)
+        meta = {"shape": list(terrain.shape), "origin_x": terrain.origin_x,
+                "origin_y": terrain.origin_y, "cell_size": terrain.cell_size}
+        meta_path.write_text(json.dumps(meta))  # last: the entry counts once this exists
+    except Exception as exc:  # a read-only or full cache folder must not stop the app
+        log.warning("could not write the terrain cache %s: %s", folder, exc)
+    return terrain
+
+
+def cached_pyramid(path: str | Path, terrain: Terrain, origin: tuple[float, float],
+                   cache_dir: Path | None, n_levels: int, levels=None) -> TerrainPyramid:
+    """A pyramid whose coarse levels and per-chunk statistics come from the cache when it holds
+    them for this source file (else `levels()` or averaging builds them, and they are stored)."""
+    path = Path(path)
+    if cache_dir is None:
+        return TerrainPyramid(terrain, origin, levels=levels() if levels else None)
+    folder = _source_folder(path, cache_dir) / f"pyramid-{CHUNK_CELLS}-{n_levels}"
+    stats_path = folder / "stats.npz"
+    if stats_path.is_file():
+        found = [terrain.heights]
+        rows, cols = terrain.shape
+        for k in range(1, n_levels):
+            shape = (-(-rows // 2**k), -(-cols // 2**k))
+            level = _load_npy(folder / f"level{k}.npy")
+            if level is None or abs(level.shape[0] - shape[0]) > 1 or \
+                    abs(level.shape[1] - shape[1]) > 1:
+                break
+            found.append(level)
+        if len(found) == n_levels:
+            try:
+                with np.load(stats_path, allow_pickle=False) as data:
+                    stats = {n: [data[f"{n}{k}"] for k in range(n_levels)] for n in STAT_NAMES}
+                return TerrainPyramid(terrain, origin, levels=found, stats=stats)
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("terrain cache %s unusable (%s); rebuilding it", stats_path, exc)
+    pyramid = TerrainPyramid(terrain, origin, levels=levels() if levels else None)
+    try:
+        for k in range(1, pyramid.n_levels):
+            _save_npy(folder / f"level{k}.npy", pyramid.levels[k])
+        from hktwin.core.files import atomic_path
+
+        arrays = {f"{n}{k}": getattr(pyramid, n)[k] for n in STAT_NAMES
+                  for k in range(pyramid.n_levels)}
+        with atomic_path(stats_path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)  # last: the entry counts once this exists
+    except Exception as exc:
+        log.warning("could not write the terrain cache %s: %s", folder, exc)
+    return pyramid

@@ -79,7 +79,7 @@ def load_city(
     # The building meshes are read from the cache while the pack is read (both mostly release
     # the GIL: zip reads and CRCs, parquet decoding and GEOS): the warm open's two largest parts.
     prefetch = _prefetch_tiles(pack, cache_path, lod) if PREFETCH_TILES else None
-    city = open_pack(pack, sub_progress(progress, 0.0, 0.35), base=base)
+    city = open_pack(pack, sub_progress(progress, 0.0, 0.35), base=base, cache=cache_path)
     origin = city.origin
     drawn = drawn_terrain(city)  # the pack's own terrain, or padded and blended into its base
     surface = Surface(city) if city.base is not None else city.terrain
@@ -87,7 +87,7 @@ def load_city(
     lod_terrain = lod if lod is not None else rows * cols > TERRAIN_PYRAMID_CELLS
     if lod_terrain:
         progress(0.35, "Building the terrain pyramid")
-        pyramid = (terrain_pyramid(city, origin) if city.base is None
+        pyramid = (terrain_pyramid(city, origin, cache_path) if city.base is None
                    else TerrainPyramid(drawn, origin))
         terrain = TerrainLayer("Terrain", terrain=city.terrain, pyramid=pyramid)
     else:
@@ -284,20 +284,30 @@ def buildings_digest(buildings) -> str:
     return h.hexdigest()[:16]
 
 
-def terrain_pyramid(city: CityModel, origin: tuple[float, float]) -> TerrainPyramid:
+def terrain_pyramid(city: CityModel, origin: tuple[float, float],
+                    cache: Path | None = None) -> TerrainPyramid:
     """The city's terrain as a pyramid, its coarse levels read from the GeoTIFF's overviews
-    when the file has them."""
+    when the file has them; with a `cache` folder, levels and per-chunk statistics are kept
+    there and memory-mapped on the next open."""
+    from hktwin.geo.pyramid import cached_pyramid
+
     n_levels = level_count(city.terrain.shape)
-    levels = None
     try:
         entry = next(e for e in read_manifest(city.path)["layers"].values()
                      if e["kind"] == "terrain")
         file = pack_file(city.path, entry["path"], "layers.terrain.path")
-        levels = levels_from_raster(file, city.terrain.heights, n_levels)
-    except Exception as exc:  # overviews are an optimisation: average in memory instead
+    except Exception as exc:  # no file to key or read overviews from: average in memory
         log.info("terrain overviews not used: %s", exc)
-    return TerrainPyramid(city.terrain, origin, levels=levels)
+        return TerrainPyramid(city.terrain, origin)
 
+    def levels():
+        try:
+            return levels_from_raster(file, city.terrain.heights, n_levels)
+        except Exception as exc:  # overviews are an optimisation: average in memory instead
+            log.info("terrain overviews not used: %s", exc)
+            return None
+
+    return cached_pyramid(file, city.terrain, origin, cache, n_levels, levels)
 
 def estimated_faces(footprints) -> int:
     """Triangles the full extrusion will make: two per wall edge and n - 2 per roof."""
