@@ -1,10 +1,11 @@
 """The Help menu: keyboard shortcuts, the user guide, the welcome again, reset settings, About.
 
-`install_help_menu(window)` fills the window's Help menu (made when missing), replacing what was
-there; it reads the shortcuts from the window's own actions, so the list stays true when menus
-change. The user guide is the Markdown in docs/ (the user guide when there is one, else the
-README), rendered in a dialog with Qt's Markdown support, with a button that opens it in the
-browser; wheels and bundles carry docs/ as hktwin/docs.
+`install_help_menu(window)` fills the window's Help menu (made when missing): its entries go
+first, replacing the window's own About; whatever else is there (plugins) stays below. It
+reads the shortcuts from the window's own actions, so the list stays true when menus change.
+The user guide is the Markdown in docs/ (the user guide when there is one, else the README),
+rendered in a dialog with Qt's Markdown support, with a button that opens it in the browser;
+wheels and bundles carry docs/ as hktwin/docs.
 """
 
 from __future__ import annotations
@@ -210,7 +211,24 @@ def install_help_menu(window: QMainWindow,
             menu = action.menu()
     if menu is None:
         menu = window.menuBar().addMenu("&Help")
-    menu.clear()
+    ours = {"Keyboard Shortcuts", "User Guide", "Welcome", "Reset Settings…", "About HK Twin"}
+    for action in menu.actions():  # ours replace the window's own About (and a second install)
+        if _label(action) in ours or (action.isSeparator() and action.objectName() == "helpSep"):
+            menu.removeAction(action)
+    others = menu.actions()  # what plugins or the window added stays, after ours
+    before = others[0] if others else None
+
+    def place(action: QAction) -> None:
+        if before is None:
+            menu.addAction(action)
+        else:
+            menu.insertAction(before, action)
+
+    def separator() -> None:
+        sep = QAction(window)
+        sep.setSeparator(True)
+        sep.setObjectName("helpSep")
+        place(sep)
 
     def add(text: str, slot, shortcut: str | None = None, name: str = "") -> QAction:
         action = QAction(text, window)
@@ -219,7 +237,7 @@ def install_help_menu(window: QMainWindow,
         if name:
             action.setObjectName(name)
         action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
+        place(action)
         return action
 
     add("&Keyboard Shortcuts", lambda: ShortcutsDialog(window).open(), "F1", "helpShortcuts")
@@ -233,8 +251,10 @@ def install_help_menu(window: QMainWindow,
 
     add("&User Guide", guide, name="helpGuide")
     add("&Welcome", lambda: show_welcome(window, settings), name="helpWelcome")
-    menu.addSeparator()
+    separator()
     add("&Reset Settings…", lambda: reset_settings(window, settings), name="helpReset")
-    menu.addSeparator()
+    separator()
     add("&About HK Twin", lambda: show_about(window), name="helpAbout")
+    if before is not None:
+        separator()
     return menu
