@@ -558,9 +558,21 @@ def _close_ar_view(window: Any) -> None:
 
 
 def _action_traffic_forecast(player: TourPlayer, params: Mapping[str, Any]) -> None:
-    """Show where traffic will be slow in `minutes` (30): the window's forecast view where it
-    has one, else the AI traffic model's median forecast painted on the traffic layer (the demo
-    model and its simulated history on the demo city), computed once in the background."""
+    """Show where traffic will be slow in `minutes` (30). Where the live binding forecasts past
+    the last reading (issue 11: `clock.forecast_from` and a forecaster), the clock is set that
+    far past it and the traffic layers show the forecast as the time bar would; else the
+    window's forecast view or layer; else the AI demo model's median forecast is painted on the
+    traffic layer (computed once in the background)."""
+    from datetime import timedelta
+
+    minutes = int(params.get("minutes", 30))
+    clock = player.twin.clock
+    binding = getattr(getattr(player.session, "feeds", None), "binding", None)
+    origin = getattr(clock, "forecast_from", None)
+    if origin is not None and getattr(binding, "forecaster", None) is not None:
+        clock.playing = False
+        clock.seek(origin + timedelta(minutes=minutes))
+        return
     show = getattr(player.window, "show_traffic_forecast", None)
     if callable(show):
         show(**dict(params))
@@ -581,8 +593,6 @@ def _action_traffic_forecast(player: TourPlayer, params: Mapping[str, Any]) -> N
         from hktwin.ai.demo import demo_history, demo_model
     except ImportError:
         raise StepSkipped("the AI traffic forecast is not in this build") from None
-    minutes = int(params.get("minutes", 30))
-    clock = player.twin.clock
     clock.playing = False  # the recorded day must not repaint the layer under the forecast
 
     def paint(fc) -> None:
