@@ -64,3 +64,47 @@ def test_a_changed_terrain_file_is_read_again(tiny_pack, tmp_path, small_thresho
     changed = _open(pack, tmp_path / "cache")
     np.testing.assert_allclose(np.asarray(changed.city.terrain.heights), data + 5.0)
     assert json.loads((pack / "manifest.json").read_text())["name"]
+
+
+def _same_buildings(a, b) -> None:
+    import shapely
+
+    for name in ("ids", "names", "kinds", "base", "height", "centroid_x", "centroid_y"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert shapely.equals_exact(a.footprints, b.footprints, 0.0).all()
+    assert (shapely.get_coordinates(a.footprints) == shapely.get_coordinates(b.footprints)).all()
+    assert a.source == b.source
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_buildings_table_cache(tmp_path, monkeypatch, multi):
+    import geopandas as gpd
+    import shapely
+
+    from hktwin.geo import tiles
+    from hktwin.geo.buildings import read_buildings
+
+    monkeypatch.setattr(tiles, "BUILDINGS_CACHE_BYTES", 0)
+    shapes = [shapely.box(i * 50, 0, i * 50 + 20, 30) for i in range(5)]
+    if multi:
+        shapes[2] = shapely.MultiPolygon([shapely.box(100, 0, 110, 10),
+                                          shapely.box(112, 0, 120, 10)])
+    shapes[1] = shapely.Polygon(shapes[1].exterior.coords[::-1])  # clockwise: read orients it
+    path = tmp_path / "b.parquet"
+    gpd.GeoDataFrame({"building_id": [5, 3, 1, 4, 2], "name": ["a", "", "c", "d", "e"],
+                      "base": [1.0] * 5, "height": [10.0, 20, 30, 40, 50]}, geometry=shapes,
+                     crs="EPSG:2326").to_parquet(path)
+    fresh = read_buildings(path)
+    first = tiles.cached_buildings(path, tmp_path / "cache", read_buildings)
+    calls = []
+    second = tiles.cached_buildings(path, tmp_path / "cache",
+                                    lambda p: calls.append(p) or read_buildings(p))
+    assert calls == []  # from the cache
+    _same_buildings(fresh, first)
+    _same_buildings(fresh, second)
+    entry = next((tmp_path / "cache" / "buildings").glob("*.npz"))
+    entry.write_bytes(entry.read_bytes()[:50])
+    third = tiles.cached_buildings(path, tmp_path / "cache",
+                                   lambda p: calls.append(p) or read_buildings(p))
+    assert calls == [path]  # damaged: read again
+    _same_buildings(fresh, third)

@@ -171,7 +171,8 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
     With `base` (what `model.loading.load_city` asks for), a pack covering part of Hong Kong
     comes composed over its base pack (`base_pack_dir`): `CityModel.base` holds the base,
     `covered` the official extent. With a `cache` folder, a large terrain is memory-mapped
-    from it (read-only heights; the first open fills it).
+    from it (read-only heights) and a large buildings table read from plain arrays there (the
+    first open fills both).
     """
     pack_dir = Path(path) if path is not None else demo_pack_dir()
     manifest = read_manifest(pack_dir)
@@ -186,7 +187,12 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
         if kind == "terrain":
             terrain = _read_terrain(file, cache)
         elif kind == "buildings":
-            buildings = read_buildings(file)
+            if cache is None:
+                buildings = read_buildings(file)
+            else:  # a large table comes from the cache, oriented, with its centroids
+                from hktwin.geo.tiles import cached_buildings
+
+                buildings = cached_buildings(file, cache, read_buildings)
         elif kind == "raster" or file.suffix.lower() in RASTER_SUFFIXES:
             rasters[name] = read_terrain(file)
             raster_kinds[name] = kind
