@@ -37,3 +37,19 @@ def test_time_bar_plays_into_the_forecast(qtbot, window, load, tmp_path):
     solid = ahead[:, 3] >= 0.5 * observed[:, 3]
     assert (ahead[solid, :3].mean(axis=1) > observed[solid, :3].mean(axis=1)).mean() > 0.9
     render(window)  # draws without error
+
+
+def test_link_chart_shows_the_forecast_and_its_band(qtbot, window, load):
+    load(window)
+    clock = window.twin.clock
+    if clock.forecast_from is None:
+        pytest.skip("no traffic forecast model loads here (see hktwin.ai.demo)")
+    traffic = window.twin.layers.get("Traffic")
+    key = str(traffic.keys[10])
+    window.history.show_series(window.session.feeds.store, "td-speedmap", key, "a link", "km/h")
+    x, y = window.history.curve.getData()
+    fx, fy = window.history.forecast_curve.getData()
+    assert len(fx) == 4 and fx[0] == pytest.approx(np.nanmax(x), abs=0.1)  # after the line
+    _, lo = window.history._band_low.getData()
+    _, hi = window.history._band_high.getData()
+    assert np.all(lo <= fy + 1e-9) and np.all(fy <= hi + 1e-9) and hi[-1] > lo[-1]

@@ -34,6 +34,9 @@ class QtHistoryChart(QWidget):
         self._layout.addWidget(self.hint)
         self._origin: datetime | None = None
         self._last_live_reload: datetime | None = None
+        #: issue 11: returns the traffic forecaster (hktwin.ai.live) or None; set by the window
+        self.forecaster_of = lambda: None
+        self.forecast_curve = self.band_item = None
         clock.events.time.connect(self._on_time)
 
     def _ensure_plot(self) -> None:
@@ -45,6 +48,15 @@ class QtHistoryChart(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setLabel("bottom", "hours (HKT)")
         self.curve = self.plot.plot([], [], pen=pg.mkPen((20, 90, 200), width=2))
+        # issue 11: the forecast median (dashed) and its 80 % band after the last reading
+        self.forecast_curve = self.plot.plot([], [], pen=pg.mkPen(
+            (20, 90, 200), width=2, style=Qt.PenStyle.DashLine))
+        edge = pg.mkPen((20, 90, 200, 90), width=1)  # a pen: FillBetweenItem reads its path
+        self._band_low = self.plot.plot([], [], pen=edge)
+        self._band_high = self.plot.plot([], [], pen=edge)
+        self.band_item = pg.FillBetweenItem(self._band_low, self._band_high,
+                                            brush=pg.mkBrush(20, 90, 200, 70))
+        self.plot.addItem(self.band_item)
         self.now_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((220, 80, 0), width=1.5))
         self.plot.addItem(self.now_line)
         self.hint.hide()
@@ -71,8 +83,29 @@ class QtHistoryChart(QWidget):
         x = np.array([self._hours(r.observed_at) for r in rows])
         y = np.array([np.nan if r.value is None else r.value for r in rows], dtype=float)
         self.curve.setData(x, y, connect="finite")
+        self._show_forecast()
         self._on_time(self.clock.time)
         return len(rows)
+
+    def _show_forecast(self) -> None:
+        """issue 11: the forecast from the last reading (0, 15, 30, 60 min) with its band."""
+        xs = ys = lo = hi = []
+        forecaster, origin = self.forecaster_of(), self.clock.forecast_from
+        if forecaster is not None and origin is not None and self.series is not None \
+                and self.series[0] == forecaster.source:
+            try:
+                fc = forecaster.forecast(origin)
+                j = fc.link_ids.index(self.series[1])
+            except Exception:  # not a link of the model, or the forecast failed: none drawn
+                j = None
+            if j is not None and np.isfinite(fc.observed[j]):
+                xs = [self._hours(origin + timedelta(minutes=m)) for m in (0, *fc.horizons_min)]
+                ys = [fc.observed[j], *fc.p50[:, j]]
+                lo = [fc.observed[j], *fc.p10[:, j]]
+                hi = [fc.observed[j], *fc.p90[:, j]]
+        self.forecast_curve.setData(xs, ys)
+        self._band_low.setData(xs, lo)
+        self._band_high.setData(xs, hi)
 
     def _on_time(self, when: datetime) -> None:
         if self.plot is None or self.series is None:
@@ -88,4 +121,6 @@ class QtHistoryChart(QWidget):
         self._origin = None
         if self.plot is not None:
             self.curve.setData([], [])
+            for item in (self.forecast_curve, self._band_low, self._band_high):
+                item.setData([], [])
             self.plot.setTitle(HINT)
