@@ -15,11 +15,13 @@ The small API (all positions EPSG:2326 metres, heights above HKPD, headings comp
 - `layout.layout_anchors(camera, anchors, occluder, limit, relevance)` -> `[AnchorView]`:
   state, card rectangle in pixels, distance, `shown` after the declutter rule.
 - `localisation.anchor_stability(anchors, buildings, model="vps" | "gnss-canyon" | ErrorModel,
-  terrain, viewer)` -> `[AnchorStability]` (score 0..1, drift `envelope`, `placements`,
-  `.row()` for the planning panel and the report).
+  terrain, viewer)` -> `[AnchorStability]` (score 0..1, drift `envelope` with `.outline()`,
+  `placements`, `.row()`); `stability_rows(anchors, city, model)`: the table the planning panel
+  and the report list.
 - `hud.hud_at(coverage_result | None, x, y)` -> `CoverageReading` (RSRP, SINR, throughput,
   latency or "not evaluated", `.lines()`); `hud.nearest_live([LiveSeries], x, y)`.
 - `walk.sample_path(points, speed_m_s=1.4, dt_s, ground)` -> `WalkPath`;
-  `walk.evaluate_walk(path, anchors, occluder, coverage)` -> `WalkReport` (`.table()`, `.chart()`).
+  `walk.evaluate_walk(path, anchors, occluder, coverage)` -> `WalkReport` (`.table()`, `.chart()`);
+  `walk.record_walk(out, path, render(camera) -> image)`.
 - `record.record_video(path.mp4 | path.gif, render(i) -> image, n_frames, fps, progress)`.
 """
