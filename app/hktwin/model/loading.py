@@ -34,9 +34,10 @@ TERRAIN_PYRAMID_CELLS = TERRAIN_MAX_VERTICES * 4
 #: The demo city (48k buildings, 0.5 M triangles) stays below, drawn whole.
 BUILDINGS_LOD_FACES = 1_000_000
 LOD_TILE_BUILDINGS = 2_000
-#: Read the building mesh cache on a thread while the pack is read (benchmarks turn it off for
-#: their baseline).
-PREFETCH_TILES = True
+#: Read the building mesh cache on a thread while the pack is read. Off: once the terrain and
+#: buildings tables come from the cache too, it measured slower on the 2-core VM (median ratio
+#: 1.16 on the 342k-building pack, 1.34 on the demo city, alternated in one process).
+PREFETCH_TILES = False
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,7 @@ def load_city(
     max_vertices = terrain_max_vertices or TERRAIN_MAX_VERTICES
     if lod is None:
         lod = {"on": True, "off": False}.get(os.environ.get("HKTWIN_LOD", "").lower())
-    # The building meshes are read from the cache while the pack is read (both mostly release
-    # the GIL: zip reads and CRCs, parquet decoding and GEOS): the warm open's two largest parts.
+    # With PREFETCH_TILES, the building meshes are read from the cache while the pack is read.
     prefetch = _prefetch_tiles(pack, cache_path, lod) if PREFETCH_TILES else None
     city = open_pack(pack, sub_progress(progress, 0.0, 0.35), base=base, cache=cache_path)
     origin = city.origin
