@@ -309,3 +309,21 @@ def test_traffic_forecast_step_shows_the_ai_forecast(qtbot, window, load):
     qtbot.waitUntil(lambda: player.current != index, timeout=5000)
     player.stop()
     assert not np.allclose(layer.values[keys], painted, equal_nan=True)  # the recording is back
+
+
+def test_kiosk_disables_quit_and_files_but_not_the_camera(qtbot, window):
+    from hktwin.ui.tour_player import lock_for_kiosk
+
+    off = set(lock_for_kiosk(window))
+    assert {"Quit", "Open Data Pack...", "Save Scenario"} <= off
+    assert not any(t.startswith(("Pan", "Zoom", "Turn", "Tilt")) for t in off)
+    qtbot.keyClick(window.canvas.native, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(50)
+    assert window.isVisible()  # Ctrl+Q no longer quits
+    from PySide6.QtGui import QAction
+
+    turn = next(a for a in window.findChildren(QAction) if a.text().startswith("Turn right"))
+    camera = window.twin.camera
+    assert turn.isEnabled()
+    turn.trigger()  # the visitor still turns the camera
+    assert window.twin.camera.azimuth != camera.azimuth

@@ -752,6 +752,26 @@ def record_view(canvas: Any, path: str | Path, seconds: float, fps: float = 25.0
     return record_video(path, frame, n, fps, progress=progress)
 
 
+#: Menu entries a kiosk visitor may still use by their keys: moving the camera and the views.
+KIOSK_ALLOWED = ("Pan ", "Zoom ", "Turn ", "Tilt ", " view", "Home")
+
+
+def lock_for_kiosk(window: Any) -> list[str]:
+    """Disable every menu shortcut but the camera's (no Quit, no Open, no leaving full screen):
+    the hidden menus' actions still answer their keys. Returns the titles disabled."""
+    from PySide6.QtGui import QAction
+
+    off = []
+    for action in window.findChildren(QAction):
+        text = action.text().replace("&", "")
+        if action.shortcut().isEmpty() or any(word in text for word in KIOSK_ALLOWED):
+            continue
+        action.setEnabled(False)
+        off.append(text)
+    log.info("kiosk: %d menu shortcuts disabled", len(off))
+    return off
+
+
 def run_demo(tour_path: Path | None = None, lang: str = "both", time_scale: float = 1.0,
              pack: Path | None = None, idle_resume_s: float = IDLE_RESUME_S,
              full_screen: bool = True, exit_after_s: float | None = None) -> int:
@@ -787,6 +807,7 @@ def run_demo(tour_path: Path | None = None, lang: str = "both", time_scale: floa
         dock.hide()
     window.menuBar().hide()
     window.statusBar().hide()
+    lock_for_kiosk(window)
     holder: dict[str, TourPlayer] = {}
 
     def begin(*_: object) -> None:
