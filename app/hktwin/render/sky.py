@@ -1,0 +1,88 @@
+"""The sky behind the city: a vertical gradient (horizon to zenith) with a glow around the sun,
+coloured by the twin's clock (`render.shading.Lighting`).
+
+One screen-filling quad per view, drawn at the far plane with depth test on and depth writes
+off, so it shows only where nothing else was drawn whatever order it is drawn in. Each pixel's
+colour comes from the world direction of its eye ray (the view's render-to-scene transform,
+set per view), so the horizon sits where the camera puts it, in the overview and at street
+level alike, and other views draw it through vispy's views of a visual (`render.mirror`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from vispy import gloo, scene
+from vispy.visuals import Visual
+
+from hktwin.render.shading import Looks
+
+_VERT = """
+attribute vec2 a_pos;
+varying vec3 v_dir;
+void main() {
+    // Two points of the pixel's ray on planes square to the view axis (so the difference is
+    // linear across the screen and interpolates exactly); not the far plane, whose w is tiny.
+    vec4 near = $render2visual(vec4(a_pos, -1.0, 1.0));
+    vec4 mid = $render2visual(vec4(a_pos, 0.0, 1.0));
+    v_dir = mid.xyz / mid.w - near.xyz / near.w;
+    gl_Position = vec4(a_pos, 0.999999, 1.0);
+}
+"""
+
+_FRAG = """
+varying vec3 v_dir;
+void main() {
+    vec3 d = normalize(v_dir);
+    float e = clamp(d.z, 0.0, 1.0);
+    vec3 c = mix($horizon, $zenith, 1.0 - pow(1.0 - e, 6.0));
+    float s = max(dot(d, $sun), 0.0);
+    c += $glow * (1.2 * pow(s, 600.0) + 0.10 * pow(s, 6.0));
+    gl_FragColor = vec4(min(c, vec3(1.0)), 1.0);
+}
+"""
+
+
+class SkyVisual(Visual):
+    """The sky gradient of one twin's `Looks`."""
+
+    def __init__(self, looks: Looks) -> None:
+        super().__init__(vcode=_VERT, fcode=_FRAG)
+        quad = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)
+        self._quad = gloo.VertexBuffer(quad)
+        self.shared_program["a_pos"] = self._quad
+        self._draw_mode = "triangle_strip"
+        self.set_gl_state(depth_test=True, depth_func="lequal", depth_mask=True, blend=False,
+                          cull_face=False)
+        self.looks = looks
+        looks.skies.add(self)
+        self.update_uniforms()
+
+    def update_uniforms(self) -> None:
+        lt = self.looks.lighting
+        frag = self.shared_program.frag
+        frag["horizon"] = tuple(float(v) for v in lt.horizon)
+        frag["zenith"] = tuple(float(v) for v in lt.zenith)
+        frag["sun"] = tuple(float(v) for v in lt.sun)
+        glow = lt.light_color * (1.0 if lt.altitude > -2.0 else 0.0)
+        frag["glow"] = tuple(float(v) for v in glow)
+        self.update()
+
+    def _prepare_transforms(self, view) -> None:
+        view.view_program.vert["render2visual"] = view.get_transform("render", "visual")
+
+    def _compute_bounds(self, axis, view):  # not part of the city's extent
+        return None
+
+
+Sky = scene.visuals.create_visual_node(SkyVisual)
+
+
+def add_sky(parent: scene.Node, twin) -> Sky | None:
+    """A sky under `parent`, drawn before its siblings; None when the looks are switched off."""
+    from hktwin.render import shading
+
+    if not shading.ENABLED:
+        return None
+    sky = Sky(shading.looks_for(twin), parent=parent)
+    sky.order = -10_000
+    return sky
