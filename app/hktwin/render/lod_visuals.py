@@ -126,7 +126,10 @@ class LodMesh(scene.visuals.Mesh):
                                *self._clippers.values())}
         for f in self._vshare.filters:  # the layer's opacity follows into the copy
             if id(f) not in own and f not in mine._vshare.filters:
-                mine.attach(f)
+                if getattr(f, "per_visual", False):  # looks: bound to one visual's buffers
+                    f.copy_to(mine)
+                else:
+                    mine.attach(f)
         return mine
 
     def close_mirror(self) -> None:
