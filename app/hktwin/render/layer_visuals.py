@@ -9,9 +9,10 @@ from vispy.visuals.filters import Alpha
 from hktwin.geo.extrude import extrude_footprints
 from hktwin.geo.mesh import MeshArrays
 from hktwin.model.layers import BuildingsLayer, LinesLayer, SeaLayer, TerrainLayer
-from hktwin.render import colors
+from hktwin.render import colors, shading  # shading, sky: the looks (sky, haze, facades, water)
 from hktwin.render.adapters import VisualAdapter, register_adapter
 from hktwin.render.lod_visuals import BuildingsLod, TerrainLod
+from hktwin.render.sky import add_sky
 
 
 def _mesh_visual(mesh: MeshArrays, vertex_colors: np.ndarray, parent: scene.Node) -> scene.Mesh:
@@ -54,13 +55,17 @@ class TerrainAdapter(MeshAdapter):
     def __init__(self, layer: TerrainLayer, parent, context=None) -> None:
         super().__init__(layer, parent, context)
         self.lod: TerrainLod | None = None
+        self.sky = add_sky(self.node, context)  # looks: the sky behind the city
         if layer.pyramid is not None:
             self.lod = TerrainLod(layer.pyramid, self.node)
+            shading.attach_look(self.lod.visual, "terrain", context)  # looks
             _attach_alpha(self, self.lod.visual)
             return
         mesh = layer.mesh
         shade = colors.lambert(mesh.normals)
-        self._add_mesh(mesh, colors.rgba(colors.elevation_colors(mesh.vertices[:, 2]), shade))
+        visual = self._add_mesh(mesh, colors.rgba(colors.elevation_colors(mesh.vertices[:, 2]),
+                                                  shade))
+        shading.attach_look(visual, "terrain", context)  # looks
 
     @property
     def n_faces(self) -> int:
@@ -92,7 +97,8 @@ class SeaAdapter(MeshAdapter):
             np.tile(np.array([0, 0, 1], np.float32), (4, 1)),
             np.full(2, -1, np.int64),
         )
-        self._add_mesh(quad, colors.rgba(np.tile(np.array(layer.color), (4, 1))))
+        visual = self._add_mesh(quad, colors.rgba(np.tile(np.array(layer.color), (4, 1))))
+        shading.attach_look(visual, "water", context)  # looks: waves, fresnel, glint, haze
 
 
 class LinesAdapter(VisualAdapter):
@@ -142,6 +148,8 @@ class BuildingsAdapter(MeshAdapter):
         else:
             self.tile_visuals = [self._add_mesh(t.mesh, self._tile_colors(t.mesh))
                                  for t in layer.tiles]
+        for visual in self.tile_visuals:  # looks: windows, roof tone, haze
+            shading.attach_look(visual, "buildings", context)
         self.selection_visual: scene.Mesh | None = None
         layer.events.selected.connect(self._on_selected_change)
         self._on_selected_change(layer.selected)
@@ -153,7 +161,16 @@ class BuildingsAdapter(MeshAdapter):
         vertex_rgb[mesh.faces.ravel()] = np.repeat(face_rgb, 3, axis=0)
         roof = mesh.normals[:, 2] > 0.5
         vertex_rgb[roof] *= 0.92  # roofs a shade darker than sunlit walls, as seen from above
-        return colors.rgba(vertex_rgb, colors.lambert(mesh.normals))
+        # looks: each building a little lighter or darker; its seed and each wall's direction
+        # in the alpha, which the facade shader reads (render.shading) and sets back to opaque
+        seed = shading.building_seeds(mesh.face_owner)
+        vertex_seed = np.empty(len(mesh.vertices))
+        vertex_seed[mesh.faces.ravel()] = np.repeat(seed, 3)
+        vertex_rgb *= (0.93 + 0.14 * vertex_seed)[:, None]
+        out = colors.rgba(vertex_rgb, colors.lambert(mesh.normals))
+        if shading.ENABLED:
+            out[:, 3] = shading.look_alpha(vertex_seed, mesh.normals)
+        return out
 
     def _on_selected_change(self, building_id: int | None) -> None:
         if self.selection_visual is not None:
