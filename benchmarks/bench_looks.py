@@ -1,0 +1,65 @@
+"""Frame time of the harbour view with the looks (sky, haze, facades, water: `render.shading`,
+`render.sky`) against the same view without them, in one process.
+
+Run: .venv/bin/python benchmarks/bench_looks.py [--runs 15] [--view harbour] [--size 1280x800]
+Renders offscreen (EGL; software Mesa here, a GPU where there is one). Two canvases of the same
+city, camera, size and clock, one built with the looks and one with `shading.ENABLED = False`;
+frames alternate A B A B. Target: ratio <= 1.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import datetime, timedelta, timezone
+
+from _common import paired, save
+
+os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--view", default="harbour")
+    parser.add_argument("--size", default="1280x800")
+    parser.add_argument("--pack", default=None)
+    args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
+
+    from hktwin.render import shading
+    from hktwin.render.snapshot import render_city, select_headless_backend
+
+    backend = select_headless_backend()
+    from vispy import gloo
+
+    when = datetime(2026, 12, 1, 10, 30, tzinfo=timezone(timedelta(hours=8)))
+    shading.ENABLED = True
+    looks = render_city(args.pack, args.view, size, when=when).canvas
+    shading.ENABLED = False
+    plain = render_city(args.pack, args.view, size, when=when).canvas
+    shading.ENABLED = True
+
+    def frame(canvas):
+        def draw():
+            canvas.render()
+        return draw
+
+    for _ in range(2):  # warm shader compilation and uploads
+        looks.render()
+        plain.render()
+    result = paired(frame(looks), frame(plain), args.runs)
+    renderer = gloo.gl.glGetParameter(gloo.gl.GL_RENDERER)
+    save(f"looks_{args.view}", {
+        "backend": backend, "renderer": renderer, "size": args.size, "view": args.view,
+        "triangles": int(looks.city_scene.n_faces),
+        "triangles_plain": int(plain.city_scene.n_faces),
+        "looks_frame_ms_median": result["a_median_s"] * 1000,
+        "plain_frame_ms_median": result["b_median_s"] * 1000,
+        "looks_over_plain": result["ratio_median"],
+        "ratio_min": result["ratio_min"], "ratio_max": result["ratio_max"], "runs": args.runs,
+    })
+
+
+if __name__ == "__main__":
+    main()
