@@ -200,7 +200,6 @@ class TourPlayer(QObject):
         self._escapes: list[float] = []
         self._return_from: Pose | None = None
         self._return_t0 = 0.0
-        self._clock_speed0 = self.twin.clock.speed
         self._leave: list = []  # what the current step undoes when the tour moves on
         self.caption = QtCaption(window.canvas.native)
         self.timer = QTimer(self)
@@ -422,9 +421,6 @@ class TourPlayer(QObject):
         if step.clock_speed is not None:
             clock.speed = step.clock_speed * self.time_scale
             clock.playing = step.clock_speed > 0
-
-    def tour_seconds(self, real_seconds: float) -> float:
-        return real_seconds * self.time_scale
 
     # -- kiosk -----------------------------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
