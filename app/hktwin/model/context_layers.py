@@ -16,7 +16,8 @@ from hktwin.model.layers import Layer
 @evented
 @dataclass(eq=False)
 class FillLayer(Layer):
-    """Polygons filled flat at a height, one RGB colour per vertex (`colors`, (n, 3)), unlit.
+    """Polygons filled flat at a height (or a grid draped on the ground), one RGB or RGBA colour
+    per vertex (`colors`, (n, 3) or (n, 4)), unlit.
 
     `legend` is (label, rgb) rows for a choropleth's key; empty for a plain fill.
     """
@@ -69,3 +70,52 @@ def fill_mesh(polygons: np.ndarray, origin: tuple[float, float], z: float | np.n
     normals = np.tile(np.array([0, 0, 1], np.float32), (len(vertices), 1))
     mesh = MeshArrays(vertices, faces, normals, np.full(len(faces), -1, np.int64))
     return mesh, owner
+
+
+#: Five classes from pale yellow to dark red (ColorBrewer YlOrRd), for densities.
+RAMP = np.array([(1.00, 0.93, 0.63), (0.99, 0.70, 0.30), (0.99, 0.45, 0.20),
+                 (0.89, 0.10, 0.11), (0.60, 0.00, 0.15)], np.float32)
+
+
+def classify(values: np.ndarray) -> tuple[np.ndarray, list[tuple[str, tuple[float, ...]]]]:
+    """Quantile classes (0..4, -1 for NaN or <= 0) of `values` and the legend rows."""
+    v = np.asarray(values, np.float64)
+    ok = np.isfinite(v) & (v > 0)
+    classes = np.full(len(v), -1, np.int64)
+    if not ok.any():
+        return classes, []
+    distinct = np.unique(v[ok])
+    if len(distinct) <= len(RAMP):  # few values: one class each, spread over the ramp
+        rank = np.searchsorted(distinct, v[ok])
+        spread = np.round(np.linspace(0, len(RAMP) - 1, len(distinct))).astype(np.int64) \
+            if len(distinct) > 1 else np.array([len(RAMP) // 2])
+        classes[ok] = spread[rank]
+        legend = [(f"{d:,.0f}", tuple(float(c) for c in RAMP[spread[i]]))
+                  for i, d in enumerate(distinct)]
+        return classes, legend
+    edges = np.unique(np.quantile(v[ok], np.linspace(0, 1, len(RAMP) + 1)))
+    classes[ok] = np.clip(np.searchsorted(edges, v[ok], side="right") - 1, 0, len(edges) - 2)
+    legend = [(f"{edges[i]:,.0f} - {edges[i + 1]:,.0f}", tuple(float(c) for c in RAMP[i]))
+              for i in range(len(edges) - 1)]
+    return classes, legend
+
+
+def classes_of(values: np.ndarray, sample: np.ndarray) -> tuple[np.ndarray, list]:
+    """Classes of `values` by the classes `classify` gives `sample` (a raster's cells, say)."""
+    base, legend = classify(sample)
+    v = np.asarray(values, np.float64)
+    out = np.full(len(v), -1, np.int64)
+    s = np.asarray(sample, np.float64)
+    ok_s = np.isfinite(s) & (s > 0)
+    if not legend:
+        return out, legend
+    # Each class's lowest sample value is its lower edge; a value takes the highest edge below.
+    lowest = np.full(len(RAMP), np.inf)
+    np.minimum.at(lowest, base[ok_s], s[ok_s])
+    ids = np.flatnonzero(np.isfinite(lowest))
+    edges = lowest[ids]
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(v) & (v > 0)
+    idx = np.clip(np.searchsorted(edges, v[ok], side="right") - 1, 0, len(edges) - 1)
+    out[ok] = ids[idx]
+    return out, legend

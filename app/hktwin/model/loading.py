@@ -105,7 +105,7 @@ def load_city(
     for name, table in city.vectors.items():
         if name == "land":  # the coastline shows where the terrain rises through the sea
             continue
-        if city.vector_kinds.get(name) == "context":  # drawn below, as land or boundary
+        if city.vector_kinds.get(name) in ("context", "stations"):  # drawn below as glyphs
             continue
         progress(0.45, f"Draping {name}")
         color, width = LINE_STYLES.get(name, ((0.8, 0.3, 0.8), 1.5))
@@ -114,6 +114,8 @@ def load_city(
     if city.base is not None:
         layers.extend(context_lines(city, surface, origin))
     layers.extend(beyond_layers(city.base or city, surface, origin))
+    layers.extend(population_layers(city, surface, origin))
+    layers.extend(station_layers(city, surface, origin))
     from_cache = False
     if city.base is not None and city.base.buildings is not None:
         progress(0.5, "Demo city buildings")
@@ -271,6 +273,104 @@ def beyond_layers(city: CityModel, surface, origin: tuple[float, float]) -> list
             out.append(LinesLayer("Boundary", segments=drape_lines(geoms[~polygonal], surface,
                                                                    origin, lift_m=5.0),
                                   color=color, width=width))
+    return out
+
+
+#: Population grids are draped at this spacing at least (metres) and this opacity.
+POPULATION_SPACING_M = 25.0
+POPULATION_OPACITY = 0.7
+POPULATION_MAX_VERTICES = 400_000
+
+
+def _draped(bounds, surface, origin, spacing: float):
+    from hktwin.geo.drape import draped_grid
+
+    x0, y0, x1, y1 = bounds
+    area = max((x1 - x0) * (y1 - y0), 1.0)
+    spacing = max(spacing, float(np.sqrt(area / POPULATION_MAX_VERTICES)))
+    return draped_grid(tuple(bounds), surface, origin, spacing, lift_m=2.0)
+
+
+def _ramp_colors(classes: np.ndarray) -> np.ndarray:
+    from hktwin.model.context_layers import RAMP
+
+    rgba = np.zeros((len(classes), 4), np.float32)
+    ok = classes >= 0
+    rgba[ok, :3] = RAMP[classes[ok]]
+    rgba[ok, 3] = 1.0
+    return rgba
+
+
+def population_layers(city: CityModel, surface, origin: tuple[float, float]) -> list[Layer]:
+    """Census polygons as a choropleth of people per km2 and density rasters as a coloured
+    grid, both draped on the ground (quantile classes; the legend on the layer)."""
+    import shapely
+
+    from hktwin.model.context_layers import FillLayer, classes_of, classify
+
+    out: list[Layer] = []
+    for name, table in city.vectors.items():
+        if city.vector_kinds.get(name) != "population" or len(table.geometry) == 0:
+            continue
+        geoms = np.asarray(table.geometry)
+        if "density_per_km2" in table:
+            values = np.asarray(table["density_per_km2"], np.float64)
+        elif "population" in table:
+            values = np.asarray(table["population"], np.float64) / np.maximum(
+                shapely.area(geoms) / 1e6, 1e-6)
+        else:
+            continue
+        mesh, _ = _draped(shapely.total_bounds(geoms), surface, origin, POPULATION_SPACING_M)
+        x = mesh.vertices[:, 0].astype(np.float64) + origin[0]
+        y = mesh.vertices[:, 1].astype(np.float64) + origin[1]
+        tree = shapely.STRtree(geoms)
+        pts, polys = tree.query(shapely.points(x, y), predicate="within")
+        owner = np.full(len(x), -1, np.int64)
+        owner[pts] = polys
+        classes, legend = classify(values)
+        vertex_class = np.where(owner >= 0, classes[np.maximum(owner, 0)], -1)
+        out.append(FillLayer(f"{name.capitalize()} (people per km\u00b2)", mesh=mesh,
+                             colors=_ramp_colors(vertex_class), legend=legend,
+                             opacity=POPULATION_OPACITY))
+    for name, raster in city.rasters.items():
+        if city.raster_kinds.get(name) != "population":
+            continue
+        mesh, _ = _draped(raster.bounds, surface, origin,
+                          max(raster.cell_size, POPULATION_SPACING_M))
+        x = mesh.vertices[:, 0].astype(np.float64) + origin[0]
+        y = mesh.vertices[:, 1].astype(np.float64) + origin[1]
+        cells = np.asarray(raster.heights)[::max(1, raster.shape[0] // 500),
+                                           ::max(1, raster.shape[1] // 500)].ravel()
+        vc, legend = classes_of(raster.height_at(x, y), cells)
+        if not legend:
+            continue
+        out.append(FillLayer(f"{name.capitalize()} (density)", mesh=mesh,
+                             colors=_ramp_colors(vc), legend=legend,
+                             opacity=POPULATION_OPACITY))
+    return out
+
+
+#: Station glyphs float this far above the ground (metres), so hills do not hide them.
+STATION_LIFT_M = 20.0
+
+
+def station_layers(city: CityModel, surface, origin: tuple[float, float]) -> list[Layer]:
+    """Point layers (kind `stations`) as glyphs with their names."""
+    import shapely
+
+    from hktwin.model.context_layers import PointsLayer
+
+    out: list[Layer] = []
+    for name, table in city.vectors.items():
+        if city.vector_kinds.get(name) != "stations" or len(table.geometry) == 0:
+            continue
+        pts = shapely.get_coordinates(shapely.centroid(np.asarray(table.geometry)))
+        z = np.fmax(np.nan_to_num(surface.height_at(pts[:, 0], pts[:, 1]), nan=0.0), 0.0)
+        labels = [str(v) if v is not None else "" for v in
+                  (table["name"] if "name" in table else [""] * len(pts))]
+        points = np.column_stack([pts[:, 0] - origin[0], pts[:, 1] - origin[1],
+                                  z + STATION_LIFT_M]).astype(np.float32)
+        out.append(PointsLayer(name.capitalize(), points=points, labels=labels))
     return out
 
 

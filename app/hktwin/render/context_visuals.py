@@ -18,7 +18,9 @@ class FillAdapter(MeshAdapter):
     def __init__(self, layer: FillLayer, parent, context=None) -> None:
         super().__init__(layer, parent, context)
         if layer.mesh.n_faces:
-            self._add_mesh(layer.mesh, colors.rgba(np.asarray(layer.colors, np.float32)))
+            rgb = np.asarray(layer.colors, np.float32)
+            # RGBA colours (a choropleth's transparent gaps) go as they are.
+            self._add_mesh(layer.mesh, rgb if rgb.shape[1] == 4 else colors.rgba(rgb))
 
 
 class PointsAdapter(VisualAdapter):
