@@ -107,8 +107,13 @@ def demand(hours: np.ndarray, day_kind: np.ndarray, w_am: np.ndarray, w_pm: np.n
 
 
 def simulate(feeds_dir: Path | None = None, *, days: int = DAYS, start: datetime = START,
-             seed: int = SEED, step_s: int = STEP_S) -> Simulation:
-    """The SIMULATED history: (days x 288, 412) speeds in km/h, with the events that shaped it."""
+             seed: int = SEED, step_s: int = STEP_S, calibrate: bool = True) -> Simulation:
+    """The SIMULATED history: (days x 288, 412) speeds in km/h, with the events that shaped it.
+
+    `calibrate`: take each link's free-flow speed and peak depths (morning, evening) from the
+    demo's recorded day (itself simulated, by packaging/data/build_demo_feeds.py) where it is
+    there, so the weeks before it and the day agree and a forecast on the day means something.
+    """
     from scipy.signal import lfilter
 
     from hktwin.ai.graph import from_td_links
@@ -139,6 +144,9 @@ def simulate(feeds_dir: Path | None = None, *, days: int = DAYS, start: datetime
     severity = np.clip(severity, 0.08, 0.75)
     w_am = rng.uniform(0.55, 1.0, n)
     w_pm = np.clip(1.45 - w_am + rng.normal(0, 0.08, n), 0.5, 1.0)  # tidal: one peak heavier
+    fitted = _from_recorded_day(feeds_dir, ids) if calibrate else None
+    if fitted is not None:  # each link as deep in its peaks as on the demo's recorded day
+        free, severity, w_am, w_pm = fitted
 
     d = demand(hours, day_kind, w_am, w_pm)
     # Rain: regional episodes that slow everything a little and deepen the queues.
@@ -201,6 +209,44 @@ def simulate(feeds_dir: Path | None = None, *, days: int = DAYS, start: datetime
                            "SIMULATED demo history (hktwin.ai.simulate)", simulated=True)
     hol = tuple(h.date().isoformat() for h in HOLIDAYS)
     return Simulation(history, feeds_dir / "td_links.csv", incidents, rains, hol)
+
+
+def _from_recorded_day(feeds_dir: Path, ids: tuple[str, ...]):
+    """(free speed, severity, morning weight, evening weight) per link from recorded-day.parquet
+    (its speeds smoothed over 25 minutes so noise and short incidents weigh little), or None."""
+    path = feeds_dir / "recorded-day.parquet"
+    if not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+    from scipy.ndimage import median_filter
+
+    from hktwin.ai.history import from_long
+
+    table = pq.read_table(path, columns=["source", "key", "observed_at", "value"],
+                          filters=[("source", "=", "td-speedmap")])
+    if table.num_rows == 0:
+        return None
+    day = from_long(table.column("observed_at").to_numpy(), table.column("key").to_numpy(),
+                    table.column("value").to_numpy(), utc_offset_s=8 * 3600, step_s=STEP_S)
+    pos = {k: i for i, k in enumerate(day.link_ids)}
+    if sum(k in pos for k in ids) < 0.9 * len(ids):
+        return None
+    cols = np.array([pos.get(k, 0) for k in ids])
+    speed = day.speed[:, cols].astype(np.float64)
+    speed[:, [k not in pos for k in ids]] = np.nan
+    smooth = median_filter(np.nan_to_num(speed, nan=np.nanmedian(speed)), size=(5, 1))
+    hours = ((day.times + 8 * 3600) % 86400) / 3600.0
+    free = np.nanpercentile(smooth, 90, axis=0) / 1.04  # the night bonus of `simulate`
+    ratio = smooth / free
+    am = ratio[(hours >= 7) & (hours < 10)].min(axis=0)
+    pm = ratio[(hours >= 17) & (hours < 20.5)].min(axis=0)
+    drop_am, drop_pm = np.clip(1 - am, 0, 0.9), np.clip(1 - pm, 0, 0.9)
+    severity = np.clip(np.maximum(drop_am, drop_pm), 0.05, 0.8)
+    ok = np.isfinite(free) & (free > 0)
+    if not ok.all():
+        return None
+    return (free, severity, np.clip(drop_am / severity, 0.5, 1.0),
+            np.clip(drop_pm / severity, 0.5, 1.0))
 
 
 def demo_simulation() -> Simulation:
