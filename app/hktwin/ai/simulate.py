@@ -2,7 +2,7 @@
 
 Why: the forecast needs weeks of history to learn daily and weekly patterns, and the demo ships
 one recorded day. Five weeks of 5-minute speeds of 412 links are ~4 M values, so instead of
-shipping them they are generated here, deterministically (seeded), in about a second, whenever
+shipping them they are generated here, deterministically (seeded), in a few seconds, whenever
 the demo needs them. Every value is SIMULATED; the history says so (`simulated=True`) and so do
 the model card and the CLI.
 
@@ -12,7 +12,8 @@ holidays that behave like Sundays, a heavier Friday evening; rain episodes over 
 territory that slow traffic and deepen the peaks; incidents (a link crawls for 20-90 minutes, the
 link feeding it queues a little later); smooth noise correlated in time and along the road;
 integer readings with +-1 jitter as TD publishes; a few missing readings and two feed outages.
-The link table and limits are the demo's (`resources/demo_city/feeds`).
+The link table and limits are the demo's (`resources/demo_city/feeds`); each link's free-flow
+speed and peak depths come from the demo's recorded day there (`calibrate`).
 """
 
 from __future__ import annotations
