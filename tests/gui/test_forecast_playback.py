@@ -47,7 +47,7 @@ def test_link_chart_shows_the_forecast_and_its_band(qtbot, window, load):
     traffic = window.twin.layers.get("Traffic")
     key = str(traffic.keys[10])
     window.history.show_series(window.session.feeds.store, "td-speedmap", key, "a link", "km/h")
-    x, y = window.history.curve.getData()
+    x, _ = window.history.curve.getData()
     fx, fy = window.history.forecast_curve.getData()
     assert len(fx) == 4 and fx[0] == pytest.approx(np.nanmax(x), abs=0.1)  # after the line
     _, lo = window.history._band_low.getData()
