@@ -66,3 +66,13 @@ def test_fill_mesh_keeps_holes():
     area = 0.5 * np.abs(np.cross(tri[:, 1, :2] - tri[:, 0, :2], tri[:, 2, :2] - tri[:, 0, :2]))
     assert area.sum() == pytest.approx(96.0)
     assert (mesh.vertices[:, 2] == 2.0).all() and (owner == 0).all()
+
+
+def test_the_sea_reaches_past_the_land_beyond(demo):
+    import shapely
+
+    sea = next(la for la in demo.layers if la.kind == "sea")
+    ox, oy = demo.city.origin
+    bx0, by0, bx1, by1 = shapely.total_bounds(np.asarray(demo.city.vectors["beyond"].geometry))
+    x0, y0, x1, y1 = sea.bounds
+    assert x0 + ox <= bx0 and x1 + ox >= bx1 and y0 + oy <= by0 and y1 + oy >= by1

@@ -98,7 +98,7 @@ def load_city(
     layers: list[Layer] = [terrain]
     if city.base is not None:
         layers.append(context_terrain(city, drawn, origin, max_vertices))
-    xmin, ymin, xmax, ymax = surface.bounds if city.base is not None else city.bounds
+    xmin, ymin, xmax, ymax = sea_bounds(city.base or city, SEA_MARGIN_M)
     sea = SeaLayer("Sea", bounds=(xmin - origin[0], ymin - origin[1],
                                   xmax - origin[0], ymax - origin[1]))
     layers.append(sea)
@@ -248,6 +248,24 @@ def context_lines(city: CityModel, surface, origin: tuple[float, float]) -> list
 BEYOND_COLOR = (0.55, 0.58, 0.50)
 BEYOND_Z_M = 1.0
 BOUNDARY_STYLE = ((0.92, 0.42, 0.32), 2.0)
+
+
+#: The sea spans the land drawn, the land beyond included, and this margin; the renderer pads
+#: it by its own size again, so in the usual views it reaches the far clipping plane (about
+#: half a degree below the horizon in the harbour view) instead of ending short of the land.
+SEA_MARGIN_M = 0.0
+
+
+def sea_bounds(city: CityModel, margin: float) -> tuple[float, float, float, float]:
+    """The terrain's bounds and the context layers' (the land beyond), grown by `margin`."""
+    import shapely
+
+    x0, y0, x1, y1 = city.bounds
+    for name, table in city.vectors.items():
+        if city.vector_kinds.get(name) == "context" and len(table.geometry):
+            bx0, by0, bx1, by1 = shapely.total_bounds(np.asarray(table.geometry))
+            x0, y0, x1, y1 = min(x0, bx0), min(y0, by0), max(x1, bx1), max(y1, by1)
+    return (x0 - margin, y0 - margin, x1 + margin, y1 + margin)
 
 
 def beyond_layers(city: CityModel, surface, origin: tuple[float, float]) -> list[Layer]:
