@@ -14,9 +14,10 @@ REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hk
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory, monkeypatch):
-    """Never touch the user's real cache or feed store from tests."""
+    """Never touch the user's real cache, feed store or settings from tests."""
     monkeypatch.setenv("HKTWIN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     monkeypatch.setenv("HKTWIN_DATA_DIR", str(tmp_path_factory.getbasetemp() / "data"))
+    monkeypatch.setenv("HKTWIN_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "config"))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import render
+from conftest import look_at_tiny_island, render
 
 pytestmark = pytest.mark.gui
 
@@ -130,8 +130,6 @@ def test_the_overview_shows_the_viewer_cone_and_closing_restores_it(ar_window):
 
 def test_dragging_the_viewer_on_the_overview_moves_the_ar_view(qtbot, ar_window):
     from PySide6.QtCore import QPoint, Qt
-
-    from conftest import look_at_tiny_island
 
     look_at_tiny_island(ar_window)
     qtbot.wait(50)
