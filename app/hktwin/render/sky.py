@@ -1,8 +1,9 @@
 """The sky behind the city: a vertical gradient (horizon to zenith) with a glow around the sun,
 coloured by the twin's clock (`render.shading.Lighting`).
 
-One screen-filling quad per view, drawn at the far plane with depth test on and depth writes
-off, so it shows only where nothing else was drawn whatever order it is drawn in. Each pixel's
+One screen-filling quad per view at the far plane, depth-tested, so it shows only where
+nothing else was drawn, whatever order it is drawn in (it writes depth too: vispy's presets do
+not set the depth mask, so turning it off here would leak to the meshes drawn next). Each pixel's
 colour comes from the world direction of its eye ray (the view's render-to-scene transform,
 set per view), so the horizon sits where the camera puts it, in the overview and at street
 level alike, and other views draw it through vispy's views of a visual (`render.mirror`).
