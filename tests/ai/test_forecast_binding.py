@@ -11,6 +11,8 @@ from hktwin.ai import traffic
 from hktwin.ai.demo import demo_history, demo_model_dir
 from hktwin.core.errors import DataError
 
+INCIDENT_LINK = 7
+
 
 @pytest.fixture(scope="module")
 def store_and_history(tmp_path_factory):
@@ -23,6 +25,7 @@ def store_and_history(tmp_path_factory):
         pytest.skip(f"the shipped demo model does not load here ({exc})")
     history, _ = demo_history()
     recent = history.window(int(history.times[-1]) - 3 * 3600, int(history.times[-1]))
+    recent.speed[15:23, INCIDENT_LINK] *= 0.2  # an injected incident: 40 minutes at a fifth
     store = FeedStore(tmp_path_factory.mktemp("store") / "feeds.sqlite")
     for i, t in enumerate(recent.times):
         when = datetime.fromtimestamp(int(t), UTC)
@@ -62,4 +65,17 @@ def test_time_bar_runs_into_the_forecast(store_and_history):
     assert layer.describe(j)["forecast"] is True
     clock.seek(last)
     assert not layer.forecast
+    # the incident layer's data arrives from a background scan
+    import time
+
+    forecaster = service.binding.forecaster
+    deadline = time.monotonic() + 120
+    while forecaster.incidents_at(last) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    hit = datetime.fromtimestamp(int(recent.times[15]), UTC)
+    clock.seek(hit + timedelta(minutes=25))
+    assert layer.incident[INCIDENT_LINK]
+    assert "incident" in layer.describe(INCIDENT_LINK)
+    clock.seek(hit - timedelta(minutes=10))
+    assert not layer.incident[INCIDENT_LINK]
     service.close()

@@ -10,12 +10,16 @@ cached per origin, so scrubbing through the forecast hour costs one forecast.
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
 from hktwin.ai.history import SpeedHistory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class TrafficForecaster:
         self.source = source
         self._cache: dict[int, object] = {}
         self._scan: dict[int, list[str]] = {}
+        self._range_scan = None  # incidents.IncidentScan of a whole range, made in a thread
 
     @property
     def horizon_s(self) -> int:
@@ -93,6 +98,31 @@ class TrafficForecaster:
                                                                            fc.p90)]
             out[key] = ForecastValue(p[0], p[1], p[2], lead)
         return out
+
+    def start_incident_scan(self, start: datetime, end: datetime) -> threading.Thread:
+        """Scan [start, end] for incidents on a background thread (seconds for a day); until it
+        is done `incidents_at` answers None."""
+        def work() -> None:
+            from hktwin.ai.incidents import scan
+
+            try:
+                t0, t1 = int(start.timestamp()), int(end.timestamp())
+                history = self._recent(t1, t1 - t0 + 3600)
+                self._range_scan = scan(self.model, history, t0, t1)
+            except Exception:  # a failing scan leaves the layer without incidents
+                log.exception("incident scan failed")
+
+        thread = threading.Thread(target=work, name="hktwin-incidents", daemon=True)
+        thread.start()
+        return thread
+
+    def incidents_at(self, when: datetime | int) -> list[str] | None:
+        """Links flagged as unusual congestion at `when`, from the range scan (None: not yet)."""
+        result = self._range_scan
+        if result is None:
+            return None
+        t = int(when.timestamp()) if isinstance(when, datetime) else int(when)
+        return result.active(t)
 
     def incident_links(self, origin: datetime | int) -> list[str]:
         """Links flagged as unusual congestion at `origin` (looking back two hours)."""

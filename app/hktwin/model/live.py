@@ -149,7 +149,13 @@ class FeedBinding:
     def refresh(self, *_: object) -> None:
         cache: dict[str, dict] = {}
         ahead = self._forecast_values()
+        flagged = None
+        if self.forecaster is not None and ahead is None and not self.clock.live:
+            flagged = getattr(self.forecaster, "incidents_at", lambda t: None)(self.clock.time)
         for layer in self.layers:
+            if isinstance(layer, TrafficLayer):  # issue 11: incidents flagged at this time
+                on = set(flagged or ())
+                layer.incident = np.array([str(k) in on for k in layer.keys], dtype=bool)
             if ahead is not None and isinstance(layer, TrafficLayer):
                 layer.update(ahead)
                 continue

@@ -76,6 +76,7 @@ class TrafficLayer(LiveLayer):
     # the width of its 80 % band per link (NaN where none); see FeedBinding's forecaster.
     forecast: bool = False
     band: np.ndarray = _array(0)
+    incident: np.ndarray = _array(0, dtype=bool)  # issue 11: flagged as unusual congestion
     kind: ClassVar[str] = "traffic"
 
     def update(self, values) -> None:
@@ -103,6 +104,8 @@ class TrafficLayer(LiveLayer):
                     saturation=SATURATION_LEVELS[level] if level >= 0 else None, unit="km/h")
         if self.forecast and index < len(self.band) and np.isfinite(self.band[index]):
             info.update(forecast=True, band_kmh=round(float(self.band[index]), 1))
+        if index < len(self.incident) and self.incident[index]:
+            info.update(incident="unusual congestion (below its forecast band)")
         return info
 
 

@@ -37,6 +37,10 @@ def traffic_colors(layer: TrafficLayer) -> np.ndarray:
     return rgb
 
 
+#: issue 11: links flagged as unusual congestion (far below their forecast band).
+INCIDENT = np.array([0.85, 0.0, 0.85])
+
+
 def forecast_colors(rgb: np.ndarray, band: np.ndarray, limits: np.ndarray) -> np.ndarray:
     """issue 11: forecast links faded towards white, the more the wider their 80 % band (a
     band of 40 % of the limit or more is at the palest), so the band's width reads as
@@ -56,7 +60,8 @@ class TrafficAdapter(VisualAdapter):
         self.visual.set_gl_state("translucent", depth_test=True)
         self._recolor()
         for signal in (layer.events.values, layer.events.saturation, layer.events.color_by,
-                       layer.events.opacity, layer.events.forecast, layer.events.band):
+                       layer.events.opacity, layer.events.forecast, layer.events.band,
+                       layer.events.incident):
             signal.connect(self._recolor)
 
     def _recolor(self, *_: object) -> None:
@@ -64,6 +69,9 @@ class TrafficAdapter(VisualAdapter):
         per_link = traffic_colors(layer)
         if layer.forecast and len(layer.band) == len(per_link):
             per_link = forecast_colors(per_link, layer.band, layer.limits)
+        if len(layer.incident) == len(per_link) and layer.incident.any():
+            per_link = per_link.copy()
+            per_link[layer.incident] = INCIDENT  # issue 11: unusual congestion
         per_vertex = np.repeat(per_link[layer.segment_link], 2, axis=0)
         rgba = colors.rgba(per_vertex)
         rgba[:, 3] = layer.opacity

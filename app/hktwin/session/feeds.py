@@ -81,6 +81,8 @@ class FeedService:
         if start is not None:
             self.clock.seek(min(start + RECORDING_START_OFFSET, end))
         self.binding = FeedBinding(self.store, self.clock, self.layers, forecaster)
+        if forecaster is not None:  # issue 11: the incident layer's data, off the GUI thread
+            forecaster.start_incident_scan(start, end)
 
     def sources(self) -> list[str]:
         """The sources the bound live layers show."""
