@@ -411,6 +411,10 @@ class MainWindow(QMainWindow):
         self.history.clear()
         self.notice_label.setText("Approximate demo city · import official data for planning "
                                   "(see README)" if approximate else "")
+        if loaded.city.base is not None:  # a partial pack over the demo city (geo.compose)
+            from hktwin.geo.compose import official_notice
+
+            self.notice_label.setText(official_notice(loaded.city).capitalize())
         self.canvas.set_notice(city_notice(loaded.city))  # official inside, approximate out
         self._update_edit_actions()
         # The city is drawn first; live layers and sites join right after that first frame.
