@@ -63,7 +63,8 @@ def test_fill_mesh_keeps_holes():
                                                                    (4, 6)]])
     mesh, owner = fill_mesh(np.array([ring]), (0.0, 0.0), 2.0)
     tri = mesh.vertices[mesh.faces]
-    area = 0.5 * np.abs(np.cross(tri[:, 1, :2] - tri[:, 0, :2], tri[:, 2, :2] - tri[:, 0, :2]))
+    a, b = tri[:, 1, :2] - tri[:, 0, :2], tri[:, 2, :2] - tri[:, 0, :2]
+    area = 0.5 * np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])
     assert area.sum() == pytest.approx(96.0)
     assert (mesh.vertices[:, 2] == 2.0).all() and (owner == 0).all()
 
