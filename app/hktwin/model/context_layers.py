@@ -30,6 +30,9 @@ class FillLayer(Layer):
 
     @property
     def summary(self) -> str:
+        """The legend in one line for a choropleth (the layer panel's tooltip), else a count."""
+        if self.legend:
+            return f"{len(self.legend)} classes: " + ", ".join(row[0] for row in self.legend)
         return f"{self.mesh.n_faces:,} filled triangles"
 
 
