@@ -112,15 +112,21 @@ class Lighting:
 
 # -- GLSL ----------------------------------------------------------------------------------------
 _VERT = """
-varying vec3 v_hk_pos;
-varying float v_hk_dist;
-varying vec3 v_hk_eye;
+VARYINGS
 void hk_look_vertex() {
-    v_hk_pos = $position;
-    v_hk_dist = abs(gl_Position.w);
+    POS
     EYE
 }
 """
+
+#: The varyings each kind needs: each costs interpolation set-up per triangle, which software GL
+#: pays for every one of the city's triangles. The distance needs none (1 / gl_FragCoord.w is
+#: the clip w, the depth along the view axis), so the terrain needs no vertex code at all.
+_VARYINGS = {
+    "terrain": (),
+    "buildings": ("varying vec3 v_hk_pos;",),
+    "water": ("varying vec3 v_hk_pos;", "varying vec3 v_hk_eye;"),
+}
 
 #: Only water needs the eye ray (its transforms cost more than the rest of the vertex).
 _VERT_EYE = """
@@ -133,18 +139,17 @@ _VERT_EYE = """
 """
 
 _FRAG_HEAD = """
-varying vec3 v_hk_pos;
-varying float v_hk_dist;
-varying vec3 v_hk_eye;
+VARYINGS
 
 // Helpers as macros: a vispy Function holds one GLSL function.
-#define HK_HASH(p) fract(sin(dot((p), vec2(127.1, 311.7))) * 43758.5453)
+#define HK_HASH(p) fract(dot((p), vec2(0.7548777, 0.5698403)))
 // Divide out the baked light of render.colors and apply the clock's.
 #define HK_RELIGHT(rgb, n) ((rgb) * $light_color \\
     * ($ambient + (1.0 - $ambient) * max(dot((n), $light), 0.0)) \\
     / ($ambient + (1.0 - $ambient) * max(dot((n), $baked_sun), 0.0)))
-#define HK_HAZE(rgb) mix((rgb), $horizon, \\
-    $haze_max * (1.0 - exp(-max(v_hk_dist - $haze_start, 0.0) / $haze_distance)))
+// x / (1 + x) rather than 1 - exp(-x): the same rise, cheaper on software GL.
+#define HK_HAZE_X max(1.0 / gl_FragCoord.w - $haze_start, 0.0) / $haze_distance
+#define HK_HAZE(rgb) mix((rgb), $horizon, $haze_max * (HK_HAZE_X) / (1.0 + (HK_HAZE_X)))
 """
 
 _FRAG_BODY = {
@@ -164,6 +169,7 @@ void hk_look() {
     float az = az_idx / 255.0 * 6.2831853;
     bool roof = az_idx > 254.5;
     vec3 n = roof ? vec3(0.0, 0.0, 1.0) : vec3(sin(az), cos(az), 0.0);
+    vec3 dx = dFdx(v_hk_pos), dy = dFdy(v_hk_pos);  // outside the branch: defined everywhere
     vec3 rgb = HK_RELIGHT(c.rgb, n);
     if (roof) {
         // Roofs: a darker, slightly warmer tone, varied per building.
@@ -175,18 +181,22 @@ void hk_look() {
         float floor_h = 3.0 + 0.5 * fract(seed * 7.31);
         vec2 t = vec2(-n.y, n.x);
         float u = dot(v_hk_pos.xy, t);
-        vec3 dx = dFdx(v_hk_pos), dy = dFdy(v_hk_pos);
         vec2 du = vec2(dot(dx.xy, t), dot(dy.xy, t));
         vec2 cell = vec2(u / col_w, v_hk_pos.z / floor_h);
-        vec2 f = fract(cell);
         float ww = 0.55 + 0.3 * fract(seed * 3.7);  // window width share of a column
-        float win = step(0.5 - 0.5 * ww, f.x) * step(f.x, 0.5 + 0.5 * ww)
-                  * step(0.30, f.y) * step(f.y, 0.82);
-        // Where a cell shrinks under a few pixels, fade to its mean (no moire at distance).
+        // Where a cell shrinks under a few pixels, fade to its mean (no moire at distance);
+        // far away only the mean is worked out.
         vec2 fw = vec2((abs(du.x) + abs(du.y)) / col_w, (abs(dx.z) + abs(dy.z)) / floor_h);
         float fade = clamp(1.6 - 3.0 * max(fw.x, fw.y), 0.0, 1.0);
-        float w = mix(ww * 0.52 * 0.6, win, fade);
-        float pane = 0.85 + 0.3 * HK_HASH(floor(cell) + seed * 17.0);
+        float w = ww * 0.52 * 0.6;
+        float pane = 1.0;
+        if (fade > 0.0) {
+            vec2 f = fract(cell);
+            float win = step(0.5 - 0.5 * ww, f.x) * step(f.x, 0.5 + 0.5 * ww)
+                      * step(0.30, f.y) * step(f.y, 0.82);
+            w = mix(w, win, fade);
+            pane = 0.85 + 0.3 * HK_HASH(floor(cell) + seed * 17.0);
+        }
         vec3 glass = mix(vec3(0.20, 0.26, 0.33), $horizon * 0.8, 0.35) * pane * $light_color;
         rgb = mix(rgb, glass, 0.72 * w);
     }
@@ -206,12 +216,13 @@ void hk_look() {
     vec3 n = normalize(vec3(-0.35 * s, 1.0));
     vec3 e = normalize(v_hk_eye);
     float cosv = clamp(-dot(e, n), 0.0, 1.0);
-    float fres = 0.04 + 0.96 * pow(1.0 - cosv, 5.0);
+    float m = 1.0 - cosv;
+    float fres = 0.04 + 0.96 * m * m * m * m * m;
     vec3 r = reflect(e, n);
     vec3 sky = mix($horizon, $zenith, clamp(0.3 + r.z * 3.0, 0.0, 1.0));
     vec3 deep = gl_FragColor.rgb * $light_color;
     vec3 rgb = mix(deep, sky, min(fres, 0.30));
-    float glint = pow(max(dot(r, $sun), 0.0), 180.0) * step(0.0, $sun.z);
+    float glint = exp(180.0 * (dot(r, $sun) - 1.0)) * step(0.0, $sun.z);
     rgb += glint * 0.8 * $light_color;
     gl_FragColor.rgb = HK_HAZE(rgb);
 }
@@ -269,8 +280,10 @@ def looks_for(twin) -> Looks:
     return looks
 
 
-#: Off switch for comparisons (benchmarks/bench_looks.py): no filters, no sky.
+#: Off switch for comparisons (benchmarks/bench_looks.py): no filters, no sky; and the kinds
+#: of mesh that get a look (for measuring each one's cost).
 ENABLED = True
+KINDS = {"terrain", "buildings", "water"}
 
 
 class LookFilter(Filter):
@@ -279,9 +292,13 @@ class LookFilter(Filter):
     per_visual = True
 
     def __init__(self, kind: str, looks: Looks) -> None:
-        vcode = _VERT.replace("EYE", _VERT_EYE if kind == "water" else "v_hk_eye = vec3(0.0);")
-        super().__init__(vcode=vcode, vhook="post", vpos=1,
-                         fcode=_FRAG_HEAD + _FRAG_BODY[kind], fhook="post", fpos=1)
+        varyings = "\n".join(_VARYINGS[kind])
+        vcode = (_VERT.replace("VARYINGS", varyings)
+                 .replace("POS", "v_hk_pos = $position;" if kind != "terrain" else "")
+                 .replace("EYE", _VERT_EYE if kind == "water" else ""))
+        fcode = _FRAG_HEAD.replace("VARYINGS", varyings) + _FRAG_BODY[kind]
+        super().__init__(vcode=vcode if kind != "terrain" else None, vhook="post", vpos=1,
+                         fcode=fcode, fhook="post", fpos=1)
         self.kind = kind
         self.looks = looks
         looks.filters.add(self)
@@ -308,7 +325,8 @@ class LookFilter(Filter):
 
     def _attach(self, visual) -> None:
         super()._attach(visual)
-        self.vshader["position"] = visual._vertices  # the mesh's own buffer, bound again
+        if self.kind != "terrain":
+            self.vshader["position"] = visual._vertices  # the mesh's own buffer, bound again
         _ATTACHED[visual] = self
         if self.kind == "water":
             tr = visual.transforms
@@ -331,7 +349,7 @@ _ATTACHED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def attach_look(visual, kind: str, twin) -> LookFilter | None:
     """Give a mesh visual the look of its kind, lit by `twin`'s clock (None when disabled)."""
-    if not ENABLED:
+    if not ENABLED or kind not in KINDS:
         return None
     look = LookFilter(kind, looks_for(twin))
     visual.attach(look)

@@ -1,8 +1,9 @@
 """The sky behind the city: a vertical gradient (horizon to zenith) with a glow around the sun,
 coloured by the twin's clock (`render.shading.Lighting`).
 
-One screen-filling quad per view at the far plane, depth-tested, so it shows only where
-nothing else was drawn, whatever order it is drawn in (it writes depth too: vispy's presets do
+One screen-filling quad per view at the far plane, depth-tested and drawn after the city (the
+GPU then shades only the pixels the city leaves uncovered), so it shows only where nothing else
+was drawn (it writes depth too: vispy's presets do
 not set the depth mask, so turning it off here would leak to the meshes drawn next). Each pixel's
 colour comes from the world direction of its eye ray (the view's render-to-scene transform,
 set per view), so the horizon sits where the camera puts it, in the overview and at street
@@ -35,9 +36,12 @@ varying vec3 v_dir;
 void main() {
     vec3 d = normalize(v_dir);
     float e = clamp(d.z, 0.0, 1.0);
-    vec3 c = mix($horizon, $zenith, 1.0 - pow(1.0 - e, 6.0));
+    float q = 1.0 - e;
+    q = q * q * q;
+    vec3 c = mix($horizon, $zenith, 1.0 - q * q);
     float s = max(dot(d, $sun), 0.0);
-    c += $glow * (1.2 * pow(s, 600.0) + 0.10 * pow(s, 6.0));
+    float s3 = s * s * s;
+    c += $glow * (1.2 * exp(600.0 * (s - 1.0)) + 0.10 * s3 * s3);
     gl_FragColor = vec4(min(c, vec3(1.0)), 1.0);
 }
 """
@@ -79,11 +83,12 @@ Sky = scene.visuals.create_visual_node(SkyVisual)
 
 
 def add_sky(parent: scene.Node, twin) -> Sky | None:
-    """A sky under `parent`, drawn before its siblings; None when the looks are switched off."""
+    """A sky under `parent` (the scene graph's root), drawn after its siblings, so the depth
+    test spares it every pixel the city covers; None when the looks are switched off."""
     from hktwin.render import shading
 
     if not shading.ENABLED:
         return None
     sky = Sky(shading.looks_for(twin), parent=parent)
-    sky.order = -10_000
+    sky.order = 10_000
     return sky
