@@ -113,9 +113,10 @@ def load_city(
         layers.append(LinesLayer(name.capitalize(), segments=segments, color=color, width=width))
     if city.base is not None:
         layers.extend(context_lines(city, surface, origin))
-    layers.extend(beyond_layers(city.base or city, surface, origin))
-    layers.extend(population_layers(city, surface, origin))
-    layers.extend(station_layers(city, surface, origin))
+    # Drawn after the buildings, so the long-standing layer order (terrain, sea, lines,
+    # buildings) holds: the land beyond, population and stations.
+    extra = [*beyond_layers(city.base or city, surface, origin),
+             *population_layers(city, surface, origin), *station_layers(city, surface, origin)]
     from_cache = False
     if city.base is not None and city.base.buildings is not None:
         progress(0.5, "Demo city buildings")
@@ -138,6 +139,7 @@ def load_city(
             )
         layers.append(BuildingsLayer("Buildings", buildings=city.buildings, tiles=tiles,
                                      lod=lod_buildings))
+    layers.extend(extra)
     if plugin_layers:
         from hktwin.plugins import city_layers
 
