@@ -55,7 +55,7 @@ class TerrainAdapter(MeshAdapter):
     def __init__(self, layer: TerrainLayer, parent, context=None) -> None:
         super().__init__(layer, parent, context)
         self.lod: TerrainLod | None = None
-        self.sky = add_sky(parent, context)  # looks: the sky behind the city, drawn last
+        self.sky = add_sky(parent, context)  # looks: the sky behind the city, drawn first
         if layer.pyramid is not None:
             self.lod = TerrainLod(layer.pyramid, self.node)
             shading.attach_look(self.lod.visual, "terrain", context)  # looks

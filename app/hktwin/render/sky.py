@@ -1,9 +1,8 @@
 """The sky behind the city: a vertical gradient (horizon to zenith) with a glow around the sun,
 coloured by the twin's clock (`render.shading.Lighting`).
 
-One screen-filling quad per view at the far plane, depth-tested and drawn after the city (the
-GPU then shades only the pixels the city leaves uncovered), so it shows only where nothing else
-was drawn (it writes depth too: vispy's presets do
+One screen-filling quad per view at the far plane, depth-tested and drawn before the city, so
+it shows only where nothing else is drawn (it writes depth too: vispy's presets do
 not set the depth mask, so turning it off here would leak to the meshes drawn next). Each pixel's
 colour comes from the world direction of its eye ray (the view's render-to-scene transform,
 set per view), so the horizon sits where the camera puts it, in the overview and at street
@@ -83,12 +82,13 @@ Sky = scene.visuals.create_visual_node(SkyVisual)
 
 
 def add_sky(parent: scene.Node, twin) -> Sky | None:
-    """A sky under `parent` (the scene graph's root), drawn after its siblings, so the depth
-    test spares it every pixel the city covers; None when the looks are switched off."""
+    """A sky under `parent` (the scene graph's root), drawn before its siblings; None when the
+    looks are switched off. (Drawn last, the depth test would spare it the covered pixels, but
+    it then paints over labels that do not write depth in the other views.)"""
     from hktwin.render import shading
 
     if not shading.ENABLED:
         return None
     sky = Sky(shading.looks_for(twin), parent=parent)
-    sky.order = 10_000
+    sky.order = -10_000
     return sky
