@@ -21,12 +21,15 @@ _VERT = """
 attribute vec2 a_pos;
 varying vec3 v_dir;
 void main() {
+    // The quad spans from just below the horizon to the top (`$bottom`, set per view), so the
+    // pixels the ground covers are not shaded twice.
+    vec2 pos = vec2(a_pos.x, mix($bottom, 1.0, 0.5 * (a_pos.y + 1.0)));
     // Two points of the pixel's ray on planes square to the view axis (so the difference is
     // linear across the screen and interpolates exactly); not the far plane, whose w is tiny.
-    vec4 near = $render2visual(vec4(a_pos, -1.0, 1.0));
-    vec4 mid = $render2visual(vec4(a_pos, 0.0, 1.0));
+    vec4 near = $render2visual(vec4(pos, -1.0, 1.0));
+    vec4 mid = $render2visual(vec4(pos, 0.0, 1.0));
     v_dir = mid.xyz / mid.w - near.xyz / near.w;
-    gl_Position = vec4(a_pos, 0.999999, 1.0);
+    gl_Position = vec4(pos, 0.999999, 1.0);
 }
 """
 
@@ -72,7 +75,27 @@ class SkyVisual(Visual):
         self.update()
 
     def _prepare_transforms(self, view) -> None:
-        view.view_program.vert["render2visual"] = view.get_transform("render", "visual")
+        tr = view.get_transform("render", "visual")
+        view.view_program.vert["render2visual"] = tr
+        view.view_program.vert["bottom"] = _horizon_bottom(tr)
+
+
+def _horizon_bottom(render2visual) -> float:
+    """Where the quad may start (normalised device y): a little below the horizon seen by the
+    view, or the bottom of the view when that cannot be told (looking straight down or up)."""
+    try:
+        near, mid = (np.asarray(render2visual.map([0.0, 0.0, z, 1.0]), float) for z in (-1, 0))
+        near, mid = near[:3] / near[3], mid[:3] / mid[3]
+        ahead = mid[:2] - near[:2]
+        if np.hypot(*ahead) < 1e-9:
+            return -1.0
+        far = np.array([*(near[:2] + ahead / np.hypot(*ahead) * 1e5), near[2], 1.0])
+        p = np.asarray(render2visual.imap(far), float)
+        if p[3] <= 0:
+            return -1.0
+        return float(np.clip(p[1] / p[3] - 0.1, -1.0, 1.0))
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+        return -1.0
 
     def _compute_bounds(self, axis, view):  # not part of the city's extent
         return None
