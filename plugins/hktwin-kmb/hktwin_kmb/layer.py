@@ -105,8 +105,8 @@ def make_layers(city: hp.CityModel) -> list[hp.Layer]:
         return []
     z = np.nan_to_num(np.asarray(city.terrain.height_at(x[inside], y[inside]), float), nan=0.0)
     ox, oy = city.origin
-    layer = BusStopsLayer(
-        f"KMB {ROUTE} arrivals", source=NAME,
+    layer = BusStopsLayer(  # off until asked for: one sample route, labelled at every stop
+        f"KMB {ROUTE} arrivals", source=NAME, visible=False,
         keys=np.array([s[0] for s, ok in zip(stops, inside, strict=True) if ok], object),
         names=np.array([s[1] for s, ok in zip(stops, inside, strict=True) if ok], object),
         positions=np.column_stack([x[inside] - ox, y[inside] - oy, np.maximum(z, 0.0)]))

@@ -172,8 +172,8 @@ def build_noise_layer(links: dict[str, np.ndarray], limits: dict[str, float],
     z = np.zeros(len(cells))
     if height_at is not None and len(cells):
         z = np.nan_to_num(np.asarray(height_at(cells[:, 0], cells[:, 1]), float), nan=0.0)
-    layer = NoiseLayer(
-        name, link_ids=links["id"], link_a=a, link_b=b, road_type=links["road_type"],
+    layer = NoiseLayer(  # off until asked for: it would hide the traffic colours under it
+        name, visible=False, link_ids=links["id"], link_a=a, link_b=b, road_type=links["road_type"],
         flow=flow, heavy_pct=heavy, flow_counted=np.zeros(len(a), bool), limit_kmh=limit,
         speed_kmh=limit.copy(), live_speed=np.zeros(len(a), bool),
         cell_xy=cells - np.asarray(origin, float), cell_z=np.maximum(z, 0.0) + 3.0,
