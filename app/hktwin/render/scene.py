@@ -44,11 +44,18 @@ class CityCanvas(scene.SceneCanvas):
             self.city_scene = OrbitView(self.graph, box, host=True)
             self.view = box
             self.views.append(self.city_scene)
+        # The corner notice: solid dark text on a small light box, readable over sea, sky or
+        # buildings and laid out again on every resize (window and snapshots alike).
         self.notice = scene.visuals.Text(
-            "", color=(0.08, 0.1, 0.14, 0.9), font_size=9, anchor_x="right", anchor_y="bottom",
+            "", color=(0.05, 0.07, 0.10, 1.0), font_size=9, anchor_x="right", anchor_y="bottom",
             font_manager=canvas_fonts(self), parent=self.scene,
         )
         self.notice.order = 1000
+        self.notice_box = scene.visuals.Rectangle(
+            center=(0, 0), width=10, height=10, radius=3, color=(1.0, 1.0, 1.0, 0.82),
+            border_color=None, parent=self.scene)
+        self.notice_box.order = 999
+        self.notice_box.visible = False
         self.last_frame_ms = float("nan")
         self._frame_start = 0.0
         self.events.draw.connect(self._on_draw_start, position="first")
@@ -111,6 +118,20 @@ class CityCanvas(scene.SceneCanvas):
                 v.box.pos = (x, y)
                 v.box.size = (sw, sh)
         self.notice.pos = (w - 10, h - 20)  # canvas y grows downwards
+        self._place_notice_box()
+
+    def _place_notice_box(self) -> None:
+        text = self.notice
+        self.notice_box.visible = bool(text.text)
+        if not text.text:
+            return
+        size_px = text.font_size * 96.0 / 72.0
+        right, bottom = text.pos[0][:2]
+        width = 0.47 * size_px * len(text.text) + 14
+        height = size_px + 9
+        # Canvas pixels grow downwards, so the text hangs below its anchor point.
+        self.notice_box.center = (right + 6 - width / 2, bottom + size_px / 2 + 1)
+        self.notice_box.width, self.notice_box.height = width, height
 
     def _draw_scene(self, bgcolor=None) -> None:
         # Both paths to a frame (a window's paint and render()) come here: mirrors first.
@@ -121,6 +142,7 @@ class CityCanvas(scene.SceneCanvas):
     # -- notice and timing -------------------------------------------------------------------
     def set_notice(self, text: str) -> None:
         self.notice.text = text
+        self._place_notice_box()
         self.update()
 
     def _on_draw_start(self, event: object) -> None:

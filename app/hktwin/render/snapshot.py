@@ -81,7 +81,6 @@ def render_city(
     canvas = CityCanvas(twin, size=size, show=False)
     if city_notice(loaded.city):
         canvas.set_notice(city_notice(loaded.city))
-        back_notice(canvas)
     start = time.perf_counter()
     image = canvas.render()
     image = np.array(image)  # writable
@@ -212,27 +211,6 @@ def set_visibility(layers, show: Sequence[str], hide: Sequence[str]) -> None:
                 raise DataError(None, f"no layer called '{name}'",
                                 f"choose one of: {', '.join(layers.names())}", field="--show")
             layer.visible = visible
-
-
-def back_notice(canvas) -> None:
-    """Make the corner notice readable over any scene yet small: solid dark text on a light,
-    slightly translucent box just larger than the text (the notice is anchored at its right
-    end, `canvas.notice.pos`)."""
-    from vispy import scene
-
-    text = canvas.notice
-    text.color = (0.05, 0.07, 0.10, 1.0)
-    text.font_size = 9
-    size_px = text.font_size * 96.0 / 72.0
-    right, bottom = text.pos[0][:2]
-    width = 0.47 * size_px * len(text.text) + 14
-    height = size_px + 9
-    # Canvas pixels grow downwards, so the text hangs below its anchor point.
-    box = scene.visuals.Rectangle(center=(right + 6 - width / 2, bottom + size_px / 2 + 1),
-                                  width=width, height=height, radius=3,
-                                  color=(1.0, 1.0, 1.0, 0.82), border_color=None,
-                                  parent=canvas.scene)
-    box.order = text.order - 1
 
 
 def city_notice(city) -> str:

@@ -595,7 +595,7 @@ class MainWindow(QMainWindow):
         lon, lat = to_wgs84(x, y)
         self.cursor_label.setText(
             f"HK1980 E {x:,.1f} N {y:,.1f}  ·  WGS84 {float(lat):.5f}°N "
-            f"{float(lon):.5f}°E  ·  ground {z:,.1f} m"
+            f"{float(lon):.5f}°E  ·  ground {round(z, 1) + 0.0:,.1f} m"  # never "-0.0 m"
         )
 
     def _on_mouse_press(self, event) -> None:
