@@ -57,3 +57,15 @@ def test_clicking_a_link_charts_its_day(qtbot, window, load):
     assert window.inspector.values["value"].text().endswith("km/h")
     x, y = window.history.curve.getData()
     assert len(x) >= 24 * 12 - 1 and np.nanmax(y) > np.nanmin(y)
+
+
+def test_clearing_the_selection_empties_the_history_chart(qtbot, window, load):
+    load(window)
+    traffic = window.twin.layers.get("Traffic")
+    store = window.session.feeds.store
+    window.session.select_live(traffic, 0)
+    window.history.show_series(store, traffic.source, traffic.keys[0], "link", "km/h")
+    assert len(window.history.curve.getData()[0]) > 0
+    window.session.clear_selection()
+    x, _ = window.history.curve.getData()
+    assert x is None or len(x) == 0

@@ -387,7 +387,13 @@ class MainWindow(QMainWindow):
         s.tasks.finished.connect(self._on_task_finished)
         s.planning.scenario_changed.connect(self._watch_stack)
         s.feeds.state_changed.connect(self.feed_status.relay.state.emit)  # to the GUI thread
+        s.twin.events.selection.connect(self._on_selection)
         self._watch_stack()
+
+    def _on_selection(self, selection) -> None:
+        # The chart follows the selection: a building, a site or nothing leaves it empty.
+        if selection is None or selection.kind != "live":
+            self.history.clear()
 
     def _show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 6000)
