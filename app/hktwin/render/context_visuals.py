@@ -20,7 +20,9 @@ class FillAdapter(MeshAdapter):
         if layer.mesh.n_faces:
             rgb = np.asarray(layer.colors, np.float32)
             # RGBA colours (a choropleth's transparent gaps) go as they are.
-            self._add_mesh(layer.mesh, rgb if rgb.shape[1] == 4 else colors.rgba(rgb))
+            visual = self._add_mesh(layer.mesh, rgb if rgb.shape[1] == 4 else colors.rgba(rgb))
+            # Flat on the sea or draped on the terrain: drawn just in front of what it lies on.
+            visual.update_gl_state(polygon_offset_fill=True, polygon_offset=(-1.0, -4.0))
 
 
 class PointsAdapter(VisualAdapter):
