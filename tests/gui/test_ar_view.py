@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from conftest import look_at_tiny_island, render
+from gui_helpers import look_at_tiny_island, render
 
 pytestmark = pytest.mark.gui
 

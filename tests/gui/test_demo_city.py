@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from gui_helpers import pixel, render
 from PySide6.QtCore import QPoint, Qt
 
-from conftest import pixel, render
 from hktwin.model.camera import CameraPose
 from hktwin.render.scene import SKY
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from gui_helpers import look_at_tiny_island, pixel, render
 from psygnal import evented
 from vispy import scene
 
-from conftest import look_at_tiny_island, pixel, render
 from hktwin.model.layers import Layer
 from hktwin.render.adapters import VisualAdapter, register_adapter
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from gui_helpers import render
 
-from conftest import render
 from hktwin.model.camera import CameraPose
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import render
 
-from conftest import render
 from hktwin.model.camera import CameraPose
 
 X0, Y0, CELL = 830_000.0, 812_000.0, 10.0

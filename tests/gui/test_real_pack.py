@@ -4,8 +4,8 @@ crops of Hong Kong Island, the District Council boundaries, the census and the s
 from __future__ import annotations
 
 import numpy as np
+from gui_helpers import render
 
-from conftest import render
 from hktwin.model.camera import CameraPose
 
 FILES = ("dtm/hk-island-north-5m.tif", "dtm/hk-island-south-lamma-5m.tif",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+from gui_helpers import render
 
-from conftest import render
 from hktwin.model.camera import CameraPose
 
 

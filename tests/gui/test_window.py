@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
+from gui_helpers import look_at_tiny_island, pixel, render
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from conftest import look_at_tiny_island, pixel, render
 from hktwin.model.camera import named_views
 
 
