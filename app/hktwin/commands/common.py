@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 
@@ -25,6 +26,21 @@ def size_arg(text: str) -> tuple[int, int]:
     if not (16 <= w <= 8192 and 16 <= h <= 8192):
         raise argparse.ArgumentTypeError(f"size {w}x{h} is outside 16..8192 pixels")
     return w, h
+
+
+def positive(kind: type[int] | type[float] = float):
+    """An argparse type: a finite number above 0 of `kind`."""
+
+    def convert(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+        return value
+
+    return convert
 
 
 def check_pack(pack: Path | None) -> None:

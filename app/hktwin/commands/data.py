@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from hktwin.commands.common import positive
 from hktwin.core.errors import DataError
 from hktwin.core.progress import Progress
 from hktwin.geo.importers import KINDS
@@ -26,16 +27,6 @@ def warm_pack(pack: Path, progress: Progress) -> None:
     from hktwin.model.loading import load_city
 
     load_city(pack, progress=progress)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,9 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--crs", help="CRS of the inputs, e.g. EPSG:2326 (needed where a file "
                      "declares none, such as an ESRI ASCII grid; overrides what files declare)")
     imp.add_argument("--layer", help="which layer of a multi-layer file (GeoPackage, FileGDB)")
-    imp.add_argument("--storey-height", type=_positive, default=3.0,
+    imp.add_argument("--storey-height", type=positive(float), default=3.0,
                      help="metres per storey when only a storey count is known (3.0)")
-    imp.add_argument("--default-height", type=_positive, default=10.0,
+    imp.add_argument("--default-height", type=positive(float), default=10.0,
                      help="metres, for footprints with no height at all (10.0)")
     imp.add_argument("--no-mesh", action="store_true",
                      help="do not build the building meshes into the cache now")

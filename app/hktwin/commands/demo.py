@@ -10,19 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hktwin.commands.common import UsageError, check_pack
+from hktwin.commands.common import UsageError, check_pack, positive
 
 LANGS = ("en", "zh-Hant", "both")
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be above 0")
-    return value
 
 
 def register(sub) -> None:
@@ -31,13 +21,13 @@ def register(sub) -> None:
                       "resources/tours/hong-kong.toml)")
     demo.add_argument("--lang", choices=LANGS, default="both",
                       help="caption language: en, zh-Hant (Traditional Chinese) or both")
-    demo.add_argument("--time-scale", type=_positive, default=1.0, metavar="X",
+    demo.add_argument("--time-scale", type=positive(float), default=1.0, metavar="X",
                       help="play the tour X times as fast (tests run a 5-minute tour in seconds)")
-    demo.add_argument("--idle", type=_positive, default=45.0, metavar="SECONDS",
+    demo.add_argument("--idle", type=positive(float), default=45.0, metavar="SECONDS",
                       help="after a visitor stops, resume the tour after this long (45)")
     demo.add_argument("--pack", type=Path, help="data pack folder (default: the demo city)")
     demo.add_argument("--windowed", action="store_true", help="a window instead of full screen")
-    demo.add_argument("--exit-after", type=_positive, metavar="SECONDS",
+    demo.add_argument("--exit-after", type=positive(float), metavar="SECONDS",
                       help="close after this many seconds (unattended checks)")
 
 

@@ -28,6 +28,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from hktwin.analysis.sites import ARAnchor, Sensor, SiteSet, SmallCell
+from hktwin.commands.common import positive
 from hktwin.core.errors import DataError, HKTwinError
 
 Bounds = tuple[float, float, float, float]
@@ -54,10 +55,10 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="grid cell in metres (default 5)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run the tiles on this Dask distributed scheduler")
-    p.add_argument("--max-memory-gb", type=_budget, default=None, metavar="GB",
+    p.add_argument("--max-memory-gb", type=positive(float), default=None, metavar="GB",
                    help="refuse evaluations estimated to need more memory (default "
                         "16 GB, for a 24 GB machine)")
-    p.add_argument("--max-minutes", type=_budget, default=None, metavar="MIN",
+    p.add_argument("--max-minutes", type=positive(float), default=None, metavar="MIN",
                    help="refuse evaluations estimated to take longer (default: no limit)")
     return p
 
@@ -70,16 +71,6 @@ def _resolution(text: str) -> float:
                                          f"'{text}'") from None
     if not (math.isfinite(value) and 0.5 <= value <= 200):
         raise argparse.ArgumentTypeError(f"--resolution {text} is outside 0.5..200 m")
-    return value
-
-
-def _budget(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
     return value
 
 

@@ -11,8 +11,9 @@ import argparse
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from hktwin.commands.common import positive
 from hktwin.core.errors import DataError, HKTwinError
 
 if TYPE_CHECKING:
@@ -35,19 +36,6 @@ def _iso_time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"'{text}' is not an ISO 8601 time such as 2016-10-14T18:00:00+08:00") from None
     return when if when.tzinfo is not None else when.replace(tzinfo=HKT)
-
-
-def _positive(kind: type[int] | type[float]):
-    def convert(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-        return value
-
-    return convert
 
 
 #: Replay speeds accepted (as `feeds.replay.MIN_SPEED, MAX_SPEED`; not imported: SQLite).
@@ -86,10 +74,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--source", required=True, metavar="SOURCE",
                      help="feed source name: " + ", ".join(_builtin_sources()))
     rec.add_argument("--url", help="address to poll instead of the source's own")
-    rec.add_argument("--interval", type=_positive(float), help="seconds between polls")
-    rec.add_argument("--count", type=_positive(int), help="stop after this many polls")
+    rec.add_argument("--interval", type=positive(float), help="seconds between polls")
+    rec.add_argument("--count", type=positive(int), help="stop after this many polls")
     rec.add_argument("--store", type=Path, help=store_help)
-    rec.add_argument("--timeout", type=_positive(float), default=30.0,
+    rec.add_argument("--timeout", type=positive(float), default=30.0,
                      help="total seconds allowed per request (30)")
     rec.add_argument("--retries", type=int, default=2, help="retries on network errors (2)")
 
