@@ -26,7 +26,8 @@ from hktwin.render.snapshot import render_city, write_png
 
 out = sys.argv[1]
 when = datetime(2026, 12, 21, 15, 30, tzinfo=timezone(timedelta(hours=8)))
-shot = render_city(None, "harbour", (480, 300), show=["Sun and shadow"], when=when)
+shot = render_city(None, "harbour", (480, 300), when=when,
+                   show=["Sun and shadow", "Road noise", "KMB 1A arrivals"])  # all start hidden
 twin = shot.canvas.city_scene.twin
 write_png(f"{out}/plugins-on.png", shot.image)
 names = twin.layers.names()
