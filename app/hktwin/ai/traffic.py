@@ -35,6 +35,7 @@ import numpy as np
 from hktwin.ai.graph import LinkGraph, empty_graph
 from hktwin.ai.history import SpeedHistory
 from hktwin.core.errors import DataError
+from hktwin.core.files import atomic_write_text
 from hktwin.core.progress import Progress, no_progress
 
 HORIZONS_MIN = (15, 30, 60)
@@ -585,17 +586,10 @@ def save(model: TrafficModel, folder: str | os.PathLike[str], card: str | None =
                         spread=model.norm.spread)
     for q, reg in model.models.items():
         joblib.dump(reg, folder / f"q{round(q * 100):02d}.joblib", compress=3)
-    write_text_atomic(folder / "model.json", json.dumps(meta, indent=1))
+    atomic_write_text(folder / "model.json", json.dumps(meta, indent=1))
     if card is not None:
-        write_text_atomic(folder / "MODEL_CARD.md", card)
+        atomic_write_text(folder / "MODEL_CARD.md", card)
     return folder
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and replace, so a crash never leaves half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def load(folder: str | os.PathLike[str]) -> TrafficModel:

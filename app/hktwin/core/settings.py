@@ -28,11 +28,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from hktwin.core.files import atomic_write_json
 
 APP_NAME = "hktwin"
 FILE_NAME = "settings.json"
@@ -252,18 +253,7 @@ def save(settings: Settings, path: str | os.PathLike[str] | None = None) -> Path
     """Write the settings atomically (a crash mid-write leaves the old file whole)."""
     path = Path(path) if path is not None else settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(settings.to_json(), indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_json(path, settings.to_json())
 
 
 def reset(path: str | os.PathLike[str] | None = None) -> Settings:

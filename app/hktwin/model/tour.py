@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hktwin.core.errors import DataError
+from hktwin.core.files import atomic_write_text, read_bounded_text
 from hktwin.model.camera import CameraPose, StreetPose, named_views
 
 if TYPE_CHECKING:
@@ -142,14 +143,17 @@ class Tour:
 
 # --- reading and validating --------------------------------------------------------------------
 
+#: A tour is a few kilobytes of TOML; anything past this is not one.
+TOUR_LIMIT = 1 << 20
+
 
 def load_tour(path: str | Path) -> Tour:
     """Read and validate a tour file; a bad file raises a `DataError` naming the field."""
     path = Path(path)
+    if not path.exists():
+        raise DataError(path, "no such tour file", "give the path of a .toml tour")
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(path, "no such tour file", "give the path of a .toml tour") from None
+        doc = tomllib.loads(read_bounded_text(path, TOUR_LIMIT, "tour file", encoding="utf-8"))
     except UnicodeDecodeError:
         raise DataError(path, "is not UTF-8 text", "save the tour as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
@@ -344,19 +348,7 @@ def dump_tour(tour: Tour) -> str:
 
 def save_tour(tour: Tour, path: str | Path) -> Path:
     """Write the tour atomically."""
-    import os
-    import tempfile
-
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(dump_tour(tour))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, dump_tour(tour))
 
 
 def pose_table(pose: Pose) -> dict[str, Any]:

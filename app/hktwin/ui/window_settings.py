@@ -15,6 +15,7 @@ from PySide6.QtCore import QByteArray, QEvent, QObject
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from hktwin.core import settings as settings_mod
+from hktwin.core.errors import HKTwinError
 
 
 def restore_layout(window: QMainWindow, settings: settings_mod.Settings) -> bool:
@@ -100,7 +101,7 @@ def save_on_close(window: QMainWindow, settings: settings_mod.Settings) -> None:
             settings.feed_polling.enabled = bool(feeds.live)  # polling on at quit: on next time
     try:
         settings_mod.save(settings)
-    except OSError as exc:  # a read-only config folder must not stop the app closing
+    except (OSError, HKTwinError) as exc:  # a read-only config folder must not stop closing
         print(f"hktwin: settings not saved: {exc}")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from hktwin.core.errors import Cancelled, DataError
+from hktwin.core.files import atomic_path
 from hktwin.core.progress import Progress, no_progress
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -45,30 +46,31 @@ def record_video(path: str | os.PathLike[str], render: Callable[[int], np.ndarra
         raise DataError(path, f"{n_frames} frames at {fps} fps is not a video",
                         "record at least one frame at a positive frame rate")
     progress = progress or no_progress
-    tmp = path.with_name(f".{path.stem}.part{suffix}")
-    if suffix == ".mp4":
-        writer = iio.get_writer(tmp, format="FFMPEG", fps=fps, codec="libx264", quality=7,
-                                pixelformat="yuv420p", macro_block_size=1,
-                                ffmpeg_log_level="error")
-    else:
-        writer = iio.get_writer(tmp, format="GIF", mode="I", duration=1000.0 / fps, loop=0)
-    try:
-        size = None
-        for i in range(n_frames):
-            if cancelled is not None and cancelled():
-                raise Cancelled(f"recording cancelled after {i} of {n_frames} frames")
-            frame = _even(render(i))
-            if size is None:
-                size = frame.shape
-            elif frame.shape != size:
-                raise DataError(path, f"frame {i} is {frame.shape[1]}x{frame.shape[0]}, the "
-                                f"first was {size[1]}x{size[0]}", "render every frame at one size")
-            writer.append_data(frame)
-            progress((i + 1) / n_frames, f"frame {i + 1} of {n_frames}")
-        writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        writer.close()
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:  # a cancelled or failed recording leaves no half file
+        if suffix == ".mp4":
+            writer = iio.get_writer(tmp, format="FFMPEG", fps=fps, codec="libx264", quality=7,
+                                    pixelformat="yuv420p", macro_block_size=1,
+                                    ffmpeg_log_level="error")
+        else:
+            writer = iio.get_writer(tmp, format="GIF", mode="I", duration=1000.0 / fps, loop=0)
+        try:
+            _write_frames(writer, path, render, n_frames, progress, cancelled)
+        finally:
+            writer.close()
     return path
+
+
+def _write_frames(writer, path: Path, render: Callable[[int], np.ndarray], n_frames: int,
+                  progress: Progress, cancelled: Callable[[], bool] | None) -> None:
+    size = None
+    for i in range(n_frames):
+        if cancelled is not None and cancelled():
+            raise Cancelled(f"recording cancelled after {i} of {n_frames} frames")
+        frame = _even(render(i))
+        if size is None:
+            size = frame.shape
+        elif frame.shape != size:
+            raise DataError(path, f"frame {i} is {frame.shape[1]}x{frame.shape[0]}, the "
+                            f"first was {size[1]}x{size[0]}", "render every frame at one size")
+        writer.append_data(frame)
+        progress((i + 1) / n_frames, f"frame {i + 1} of {n_frames}")
