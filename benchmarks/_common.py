@@ -45,6 +45,19 @@ def paired(a: Callable[[], object], b: Callable[[], object], runs: int) -> dict:
     }
 
 
+def paired_frames(canvas_a, canvas_b, runs: int) -> dict:
+    """`paired` over whole frames of two canvases, after two warm-up frames each (shader
+    compilation and uploads), with the GL renderer that drew them."""
+    from vispy import gloo
+
+    for _ in range(2):
+        canvas_a.render()
+        canvas_b.render()
+    result = paired(canvas_a.render, canvas_b.render, runs)
+    result["renderer"] = gloo.gl.glGetParameter(gloo.gl.GL_RENDERER)
+    return result
+
+
 def save(name: str, result: dict) -> Path:
     """Write a result with the machine it ran on, and print it."""
     RESULTS.mkdir(exist_ok=True)

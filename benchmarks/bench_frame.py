@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from _common import bare_canvas, paired, save
+from _common import bare_canvas, paired_frames, save
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
@@ -27,7 +27,7 @@ def main() -> None:
     from hktwin.render.snapshot import render_city, select_headless_backend
 
     backend = select_headless_backend()
-    from vispy import gloo, scene
+    from vispy import scene
 
     shot = render_city(args.pack, args.view, size)
     city_canvas = shot.canvas
@@ -35,16 +35,8 @@ def main() -> None:
     # The same triangles with the same vertex colours, in one bare Mesh, same camera.
     bare = bare_canvas(city_canvas, scene)
 
-    def frame(canvas):
-        def draw():
-            canvas.render()
-        return draw
-
-    for _ in range(2):  # warm shader compilation and uploads
-        city_canvas.render()
-        bare.render()
-    result = paired(frame(city_canvas), frame(bare), args.runs)
-    renderer = gloo.gl.glGetParameter(gloo.gl.GL_RENDERER)
+    result = paired_frames(city_canvas, bare, args.runs)
+    renderer = result["renderer"]
     save(f"frame_city_vs_bare_{args.view}", {
         "backend": backend, "renderer": renderer, "size": args.size, "view": args.view,
         "triangles": int(city_canvas.city_scene.n_faces),

@@ -13,7 +13,7 @@ import argparse
 import os
 from datetime import datetime, timedelta, timezone
 
-from _common import paired, save
+from _common import paired_frames, save
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
@@ -31,7 +31,6 @@ def main() -> None:
     from hktwin.render.snapshot import render_city, select_headless_backend
 
     backend = select_headless_backend()
-    from vispy import gloo
 
     when = datetime(2026, 12, 1, 10, 30, tzinfo=timezone(timedelta(hours=8)))
     shading.ENABLED = True
@@ -40,16 +39,8 @@ def main() -> None:
     plain = render_city(args.pack, args.view, size, when=when).canvas
     shading.ENABLED = True
 
-    def frame(canvas):
-        def draw():
-            canvas.render()
-        return draw
-
-    for _ in range(2):  # warm shader compilation and uploads
-        looks.render()
-        plain.render()
-    result = paired(frame(looks), frame(plain), args.runs)
-    renderer = gloo.gl.glGetParameter(gloo.gl.GL_RENDERER)
+    result = paired_frames(looks, plain, args.runs)
+    renderer = result["renderer"]
     save(f"looks_{args.view}", {
         "backend": backend, "renderer": renderer, "size": args.size, "view": args.view,
         "triangles": int(looks.city_scene.n_faces),
