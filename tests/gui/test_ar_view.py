@@ -9,38 +9,17 @@ import numpy as np
 import pytest
 from gui_helpers import look_at_tiny_island, render
 
+from tests_helpers import count_uploaded_bytes, is_sky
+
 pytestmark = pytest.mark.gui
 
 OUT = Path(__file__).resolve().parents[2] / ".cache" / "snapshots"
-
-def is_sky(rgb: np.ndarray) -> np.ndarray:
-    """Sky pixels: bright and blue (a flat sky colour or a gradient with haze)."""
-    c = np.asarray(rgb, float)[..., :3]
-    r, g, b = c[..., 0], c[..., 1], c[..., 2]
-    return (b > 150) & (b - r > 25) & (b >= g)
-
-
-def glir_bytes(monkeypatch):
-    from vispy.gloo import glir
-
-    counts = {"bytes": 0}
-    original = glir.GlirParser._parse
-    kinds = (glir.GlirVertexBuffer, glir.GlirIndexBuffer, glir.GlirTexture)
-
-    def _parse(parser, command):
-        if command[0] == "DATA" and isinstance(parser._objects.get(command[1]), kinds):
-            counts["bytes"] += int(getattr(command[3], "nbytes", 0))
-        return original(parser, command)
-
-    monkeypatch.setattr(glir.GlirParser, "_parse", _parse)
-    return counts
-
 
 @pytest.fixture
 def ar_window(qtbot, window, load, tiny_pack, monkeypatch):
     from packs import X0, Y0
 
-    counts = glir_bytes(monkeypatch)
+    counts = count_uploaded_bytes(monkeypatch.setattr)
     load(window, tiny_pack)
     render(window)
     before = counts["bytes"]

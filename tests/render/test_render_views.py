@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 import views_probe
 
+from tests_helpers import is_sky
+
 OUT = Path(__file__).resolve().parents[2] / ".cache" / "snapshots"
-
-def is_sky(rgb: np.ndarray) -> np.ndarray:
-    """Sky pixels: bright and blue (a flat sky colour or a gradient with haze)."""
-    c = np.asarray(rgb, float)[..., :3]
-    r, g, b = c[..., 0], c[..., 1], c[..., 2]
-    return (b > 150) & (b - r > 25) & (b >= g)
-
 
 @pytest.fixture(scope="module")
 def probed(tiny_pack):

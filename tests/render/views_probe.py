@@ -8,26 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from packs import X0, Y0
+from tests_helpers import count_uploaded_bytes
 
 # Between two rows of towers of the tiny pack (towers at y0+1450 and y0+1540, 30 m deep),
 # west of the first column (x0+400), looking east along the gap.
 STREET = (X0 + 330.0, Y0 + 1495.0, 90.0)
-
-
-def _counter():
-    from vispy.gloo import glir
-
-    counts = {"bytes": 0}
-    original = glir.GlirParser._parse
-    kinds = (glir.GlirVertexBuffer, glir.GlirIndexBuffer, glir.GlirTexture)
-
-    def _parse(parser, command):
-        if command[0] == "DATA" and isinstance(parser._objects.get(command[1]), kinds):
-            counts["bytes"] += int(getattr(command[3], "nbytes", 0))
-        return original(parser, command)
-
-    glir.GlirParser._parse = _parse
-    return counts
 
 
 def probe(pack: str) -> dict:
@@ -40,7 +25,7 @@ def probe(pack: str) -> dict:
     from hktwin.model.twin import Twin
     from hktwin.render.scene import CityCanvas
 
-    counts = _counter()
+    counts = count_uploaded_bytes()
     loaded = load_city(Path(pack), cache=False)
     twin = Twin(city=loaded.city)
     twin.camera = CameraPose((X0 + 1000, Y0 + 1600, 0.0), 3000.0, 10.0, 35.0)
