@@ -302,9 +302,9 @@ class BuildingsLod:
 
     def __init__(self, tiles: list[Tile], parent: scene.Node,
                  colorize: Callable[[MeshArrays], np.ndarray],
-                 settings: LodSettings | None = None) -> None:
+                 settings: LodSettings | None = None, index: TileIndex | None = None) -> None:
         self.tiles = tiles
-        self.index = TileIndex.from_tiles(tiles)
+        self.index = index or TileIndex.from_tiles(tiles)
         self.colorize = colorize
         self.settings = settings or SETTINGS
         self.parent = parent
@@ -323,18 +323,7 @@ class BuildingsLod:
 
     def copy_under(self, parent: scene.Node) -> BuildingsLod:
         """The same tiles for another view (shared meshes and index, own choice of tiles)."""
-        copy = BuildingsLod.__new__(BuildingsLod)
-        copy.tiles, copy.index, copy.colorize = self.tiles, self.index, self.colorize
-        copy.settings = self.settings
-        copy.parent = parent
-        copy.driver = LodDriver(parent, copy._compute, copy._apply, copy.settings)
-        copy.full_visual = LodMesh(copy.driver, parent, copy)
-        copy.box_visual = LodMesh(copy.driver, parent, copy)
-        copy.visuals = [copy.full_visual, copy.box_visual]
-        copy.full = np.zeros(0, np.int64)
-        copy.boxes = np.zeros((0, 2), np.int64)
-        copy.full_faces = copy.box_faces = 0
-        return copy
+        return BuildingsLod(self.tiles, parent, self.colorize, self.settings, index=self.index)
 
     def _compute(self, view: View):
         s = self.settings
