@@ -34,7 +34,9 @@ class FieldSpec:
 
     Numbers lie in `lo..hi` (`lo` itself excluded when `exclusive_lo`); `nullable` allows None
     (an omnidirectional antenna has no azimuth). `choices` makes the field an enumeration;
-    `text` makes it free text of at most `max_length` characters (`min_length` at least).
+    `text` makes it free text of at most `max_length` characters (`min_length` at least);
+    `multiline` text may hold line breaks (a card's body). `suffixes` makes a text field a file
+    path (empty: none) ending in one of them, case aside: relative to the scenario file.
     """
 
     name: str
@@ -51,10 +53,16 @@ class FieldSpec:
     max_length: int = 200
     min_length: int = 0
     pattern: str | None = None
+    multiline: bool = False
+    suffixes: tuple[str, ...] = ()
 
     @property
     def is_number(self) -> bool:
         return self.lo is not None
+
+    @property
+    def is_path(self) -> bool:
+        return bool(self.suffixes)
 
     def problem(self, value: Any) -> tuple[str, str] | None:
         """(problem, fix) when `value` is not allowed here, else None."""
@@ -79,6 +87,9 @@ class FieldSpec:
                         f"shorten it to at most {self.max_length} characters")
             if len(value) < self.min_length:
                 return "the text is empty", "write a value"
+            if self.suffixes and value and not value.lower().endswith(self.suffixes):
+                return (f"{value!r} is not a {'/'.join(self.suffixes)} file",
+                        suffix_fix(self.suffixes))
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"{value!r} is not a number", "write a number"
@@ -90,6 +101,31 @@ class FieldSpec:
     def bounds_text(self) -> str:
         above = "above" if self.exclusive_lo else "from"
         return f"use a number {above} {self.lo:g} to {self.hi:g} ({self.description})"
+
+
+def suffix_fix(suffixes: tuple[str, ...]) -> str:
+    """The fix for a file path with the wrong ending."""
+    return (f"give the path of a {', '.join(suffixes)} file (relative to the scenario "
+            "file's folder), or leave it empty")
+
+
+def suffix_pattern(suffixes: tuple[str, ...]) -> str:
+    """A JSON-schema pattern (ECMA 262, no flags) for '' or a path ending in a suffix, any
+    case: `.png` -> `^$|\\.[pP][nN][gG]$`."""
+    import re
+
+    def any_case(text: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c)
+                       for c in text)
+
+    return "^$|(" + "|".join(any_case(s) for s in suffixes) + ")$"
+
+
+#: What an AR anchor can show besides its title: a card body, an image on the card, a model.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MODEL_SUFFIXES = (".glb", ".gltf", ".obj")
+#: Longest card body (characters): a few lines on a phone-sized card.
+CARD_TEXT_MAX = 280
 
 
 def _f(name: str, label: str, description: str, lo: float | None = None,
@@ -141,6 +177,13 @@ SITE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         _f("view_radius_m", "Viewing radius", "where people stand to look at it, metres", 0.0,
            10_000.0, "m", 0, exclusive_lo=True),
         _NAME,
+        _f("text", "Card text", "the card's body under its title, a few lines", text=True,
+           max_length=CARD_TEXT_MAX, multiline=True),
+        _f("image", "Card image", "a PNG or JPEG shown on the card, relative to the scenario "
+           "file", text=True, max_length=1024, suffixes=IMAGE_SUFFIXES),
+        _f("model", "3D model", "a small glTF (.glb/.gltf) or OBJ model drawn at the anchor, "
+           "relative to the scenario file", text=True, max_length=1024,
+           suffixes=MODEL_SUFFIXES),
     ),
     "sensor": (
         _ID, _X, _Y, _GROUND, _height("sensor height above ground_m, metres"),
@@ -194,7 +237,13 @@ class SmallCell(SiteRecord):
 
 @dataclass(frozen=True)
 class ARAnchor(SiteRecord):
-    """A place AR content is pinned to, and what viewers nearby need from the network."""
+    """A place AR content is pinned to, and what viewers nearby need from the network.
+
+    The content is a card (title `name`, body `text`, an optional `image`) or, with `model`, a
+    small 3D model fitted to `content_size_m` and standing on its base, with its title card
+    above it. Paths are kept as written (relative to the scenario file); the reader resolves
+    them (`hktwin.model.scenario_io.content_path`), `hktwin.analysis.ar.content` loads them.
+    """
 
     id: str
     x: float
@@ -205,7 +254,10 @@ class ARAnchor(SiteRecord):
     required_dl_mbps: float = 50.0
     required_latency_ms: float = 20.0
     view_radius_m: float = 60.0  # where people stand to look at it
-    name: str = ""
+    name: str = ""  # the card's title
+    text: str = ""  # the card's body (a few lines; empty: distance and needs)
+    image: str = ""  # PNG/JPEG on the card, relative to the scenario file ("" none)
+    model: str = ""  # .glb/.gltf/.obj drawn at the anchor, content_size_m across ("" none)
 
 
 @dataclass(frozen=True)

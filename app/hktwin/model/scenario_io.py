@@ -17,6 +17,20 @@ Autosave: `write_autosave` keeps a copy in the user data folder
 (`hktwin.core.paths.user_data_dir`), under `autosave/`. `find_recovery` finds a copy newer than
 the saved file (the app stopped without saving); the GUI offers to load it. `Autosaver` is the
 callable a GUI timer calls: it writes only when the scenario changed since the last write.
+
+Content files: an AR anchor's `image` and `model` are paths relative to the scenario file's
+folder, kept as written in the records (so a file saved again is unchanged).
+`content_path(scenario, value)` resolves one against the folder the scenario was read from
+(`content_base`, remembered by `load_scenario`; the working folder for an untitled scenario).
+`save_scenario` writes them relative to the folder it writes to, so "save as" elsewhere and the
+autosave copy still point at the same files.
+
+Version: optional fields added to a record (the anchors' `text`, `image`, `model`) do not bump
+`VERSION`. Old files lack them and load with their defaults; a file written now carries them
+only when they are set (`record_to_dict` leaves empty optional content out), so it still opens
+in a build that predates them unless it uses them, and then such a build refuses it naming the
+field (`additionalProperties: false`) instead of silently dropping the content. A change of
+meaning or a new required field is what needs a new version and an upgrade step.
 """
 
 from __future__ import annotations
@@ -29,13 +43,22 @@ import logging
 import numbers
 import os
 import re
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hktwin.analysis.sites import SITE_FIELDS, FieldSpec, field_spec, site_problems
+from hktwin.analysis.sites import (
+    ID_PATTERN,
+    SITE_FIELDS,
+    FieldSpec,
+    field_spec,
+    site_problems,
+    suffix_fix,
+    suffix_pattern,
+)
 from hktwin.core.errors import DataError, HKTwinError
 from hktwin.core.paths import demo_pack_dir, user_data_dir
 from hktwin.model.scenario import META_FIELDS, SITE_LISTS, SITE_TYPES, Scenario, Site, site_kind
@@ -77,7 +100,11 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     if spec.choices:
         return {"enum": list(spec.choices), "description": spec.description}
     if spec.text:
-        return _text(spec.description, spec.max_length, spec.min_length)
+        schema = _text(spec.description, spec.max_length, spec.min_length)
+        if spec.suffixes:
+            schema["pattern"] = suffix_pattern(spec.suffixes)
+            schema["x-suffixes"] = list(spec.suffixes)  # for the message (_explain)
+        return schema
     return _num(spec.lo, spec.hi, spec.description, exclusive_lo=spec.exclusive_lo,
                 nullable=spec.nullable)
 
@@ -223,7 +250,11 @@ def _explain(error: Any) -> tuple[str, str, str]:
                 f"write {_short(error.validator_value)}")
     if kind in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
         return field, f"{_short(value)} is out of range", _bounds_text(schema)
-    if kind == "pattern":
+    if kind == "pattern" and schema.get("x-suffixes"):
+        suffixes = tuple(schema["x-suffixes"])
+        return (field, f"{_short(value)} is not a {'/'.join(suffixes)} file",
+                suffix_fix(suffixes))
+    if kind == "pattern" and error.validator_value == ID_PATTERN:
         return (field, f"{_short(value)} is not a valid id",
                 "use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit")
     if kind == "maxLength":
@@ -329,9 +360,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Optional fields written only when set, so a file that does not use them still opens in a
+#: build that predates them (see the module's note on versions).
+_OMIT_WHEN_EMPTY = frozenset({"text", "image", "model"})
+#: Site fields that hold file paths relative to the scenario file (rebased when saved).
+PATH_FIELDS: dict[str, tuple[str, ...]] = {
+    kind: tuple(spec.name for spec in specs if spec.is_path) for kind, specs in SITE_FIELDS.items()}
+
+
 def record_to_dict(record: Site) -> dict[str, Any]:
-    """A site record as its JSON object (every field, in the record's order)."""
-    return {name: _plain(value) for name, value in asdict(record).items()}
+    """A site record as its JSON object (every field in the record's order, but the optional
+    content fields when empty)."""
+    return {name: _plain(value) for name, value in asdict(record).items()
+            if not (name in _OMIT_WHEN_EMPTY and value == "")}
 
 
 def record_from_dict(kind: str, item: dict[str, Any]) -> Site:
@@ -488,8 +529,68 @@ def read_document(path: str | os.PathLike[str]) -> Any:
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read a scenario file; refused whole with a `DataError` naming the file, field and fix."""
-    return scenario_from_dict(read_document(path), path)
+    """Read a scenario file; refused whole with a `DataError` naming the file, field and fix.
+
+    The file's folder is remembered as the scenario's `content_base`."""
+    scenario = scenario_from_dict(read_document(path), path)
+    _BASES[scenario] = Path(path).expanduser().absolute().parent
+    return scenario
+
+
+# -- content files (anchor images and models) ---------------------------------------------------
+
+#: Scenario -> the folder its records' relative paths are relative to (the file it was read
+#: from). Not part of the model: a scenario made in memory has none (the working folder).
+_BASES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def content_base(scenario: Scenario | None) -> Path:
+    """The folder `scenario`'s relative content paths are taken from: the folder of the file
+    it was read from, else the working folder."""
+    base = _BASES.get(scenario) if scenario is not None else None
+    return base if base is not None else Path.cwd()
+
+
+def set_content_base(scenario: Scenario, folder: str | os.PathLike[str]) -> None:
+    """Say where a scenario made in memory takes its relative content paths from."""
+    _BASES[scenario] = Path(folder).expanduser().absolute()
+
+
+def resolve_content(value: str, base: str | os.PathLike[str] | None) -> Path | None:
+    """An anchor's `image` / `model` value as a file path: None when empty; an absolute path
+    as written; a relative one from `base` (the scenario file's folder; None: working folder)."""
+    if not value:
+        return None
+    candidate = Path(value).expanduser()
+    if candidate.is_absolute():
+        return candidate
+    return (Path(base) if base is not None else Path.cwd()) / candidate
+
+
+def content_path(scenario: Scenario | None, value: str) -> Path | None:
+    """`resolve_content` against the scenario's `content_base`."""
+    return resolve_content(value, content_base(scenario))
+
+
+def _rebased(doc: dict[str, Any], source: Path, target: Path) -> dict[str, Any]:
+    """`doc` with relative content paths rewritten from `source` to `target` folder (an
+    absolute path, or one that cannot be made relative, is left as written)."""
+    if source == target:
+        return doc
+    for kind, list_name in SITE_LISTS.items():
+        names = PATH_FIELDS.get(kind, ())
+        if not names:
+            continue
+        for item in doc[list_name]:
+            for name in names:
+                value = item.get(name)
+                if not value or Path(value).expanduser().is_absolute():
+                    continue
+                try:
+                    item[name] = Path(os.path.relpath(source / value, target)).as_posix()
+                except ValueError:  # another drive: keep it findable
+                    item[name] = str(source / value)
+    return doc
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:
@@ -497,10 +598,12 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:
 
     The document is validated first (a scenario that would not load again is refused with a
     `DataError`), written to a temporary file in the same folder, flushed to disk, then
-    renamed over `path`.
+    renamed over `path`. Relative content paths are written relative to `path`'s folder (the
+    records in memory keep theirs, relative to `content_base`).
     """
     path = Path(path)
-    doc = scenario_to_dict(scenario)
+    doc = _rebased(scenario_to_dict(scenario), content_base(scenario),
+                   path.expanduser().absolute().parent)
     validate_document(doc, path)
     from hktwin.core.files import DiskFullError, atomic_write_json
 
