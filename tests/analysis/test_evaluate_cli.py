@@ -44,14 +44,15 @@ def quiet(fraction: float, message: str) -> None:
     pass
 
 
-def test_run_writes_the_four_files(tiny_pack, tmp_path):
+def test_run_writes_the_output_set(tiny_pack, tmp_path):
     scen = write(tmp_path / "a.hktwin.json", scenario_doc())
     out = io.StringIO()
     args = parse(str(scen), "--pack", str(tiny_pack), "--out", str(tmp_path / "res"),
                  "--resolution", "10")
     assert cli.run(args, cli.load_sites_json, progress=quiet, out=out) == 0
     names = sorted(p.name for p in (tmp_path / "res").iterdir())
-    assert names == ["coverage.tif", "metrics.json", "report.html", "sites.gpkg"]
+    assert names == ["anchor_stability.csv", "coverage.tif", "metrics.json", "report.html",
+                     "sites.gpkg"]
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())
     assert metrics["grid"]["resolution_m"] == 10.0 and metrics["cells"] == 2
     assert metrics["grid"]["bounds"] == scenario_doc()["area"]

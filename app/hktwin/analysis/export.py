@@ -1,8 +1,9 @@
-"""Files a coverage evaluation leaves behind: metrics.json, coverage.tif, sites.gpkg.
+"""Files a coverage evaluation leaves behind: metrics.json, coverage.tif, sites.gpkg, the
+report and (when the metrics carry a `stability` entry) anchor_stability.csv.
 
 Every file is written to a temporary name beside its target and moved into place
 (`core.files.atomic_path`), so a crash never leaves half a file under the real name; a full
-disk is reported as such. `session.evaluation` writes the four together as a set (staged in a
+disk is reported as such. `session.evaluation` writes them together as a set (staged in a
 folder beside the output folder, then moved in), so a failed run leaves the previous set whole.
 """
 
@@ -20,7 +21,7 @@ from hktwin.analysis.sites import SiteSet
 from hktwin.core.files import atomic_path, atomic_write_text
 
 __all__ = ["atomic_path", "json_ready", "write_coverage_tif", "write_geotiff", "write_metrics",
-           "write_outputs", "write_sites_gpkg"]
+           "write_outputs", "write_sites_gpkg", "write_stability_csv"]
 
 CRS = "EPSG:2326"
 
@@ -119,7 +120,8 @@ def _num(value) -> float:
 
 def write_outputs(folder: Path, result: CoverageResult, sites: SiteSet,
                   title: str = "Coverage") -> dict[str, Path]:
-    """metrics.json, coverage.tif, sites.gpkg and report.html in `folder` (created)."""
+    """metrics.json, coverage.tif, sites.gpkg, report.html and (with `metrics["stability"]`)
+    anchor_stability.csv in `folder` (created)."""
     from hktwin.analysis.report import write_report
     from hktwin.core.files import os_error
 
@@ -128,9 +130,21 @@ def write_outputs(folder: Path, result: CoverageResult, sites: SiteSet,
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise os_error(exc, folder, "create the output folder") from exc
-    return {
+    written = {
         "metrics": write_metrics(folder / "metrics.json", result.metrics),
         "coverage": write_coverage_tif(folder / "coverage.tif", result),
         "sites": write_sites_gpkg(folder / "sites.gpkg", sites, result),
         "report": write_report(folder / "report.html", result, title=title),
     }
+    stability = result.metrics.get("stability")
+    if stability is not None:
+        written["stability"] = write_stability_csv(folder / "anchor_stability.csv", stability)
+    return written
+
+
+def write_stability_csv(path: Path, stability: dict) -> Path:
+    """`anchor_stability.csv`: metrics.json's `stability.rows`, one line per anchor and error
+    model (a header only when the scenario has no anchors)."""
+    from hktwin.analysis.ar.localisation import stability_csv
+
+    return atomic_write_text(path, stability_csv(stability.get("rows", [])))

@@ -483,6 +483,8 @@ td.num{text-align:right;white-space:nowrap}
 figure{margin:0 0 18px 0}figcaption{font-size:13px;color:#555;margin-top:4px}
 svg.map,svg.chart{display:block;max-width:100%;height:auto}
 .note{color:#8a4b00}
+td.poor{background:#fbe3df;color:#9c1c0c;font-weight:bold}
+p.explain{font-size:13px;color:#333;max-width:1100px}
 @page{size:A4;margin:12mm}
 .keep{break-inside:avoid}
 @media print{body{margin:0;padding:0;max-width:none}h2{break-after:avoid}
@@ -601,12 +603,79 @@ def _sections(result: CoverageResult) -> list[str]:
               a.get("viewing_area_m2"), _Num(percent(a.get("requirements_ok_share"))),
               a.get("p5_throughput_mbps"), a.get("p95_latency_ms"), a.get("meets")]
              for a in anchors], "anchors"))
+    stability = _stability_section(m.get("stability"))
+    if stability:
+        out.append(stability)
     out.append(f"<h2>RSRP distribution</h2>{histogram_svg(result)}")
     notes = m.get("notes", [])
     if notes:
         out.append("<h2>Notes</h2><ul>" + "".join(
             f'<li class="note">{html.escape(n)}</li>' for n in notes) + "</ul>")
     return out
+
+
+#: Short names of the positioning error models in the stability table's headers.
+MODEL_SHORT = {"vps": "VPS", "gnss-canyon": "GNSS canyon", "none": "exact"}
+
+
+def _stability_section(stability: dict | None) -> str:
+    """"AR anchor stability": one row per anchor, each error model's stability (the share of
+    sampled placements on the intended facade or square), drift and what went wrong, poor
+    scores marked; then how the figures were made and where the error models come from."""
+    if not stability or not stability.get("rows"):
+        return ""
+    models = list(stability.get("models", {})) or sorted({r["error_model"]
+                                                          for r in stability["rows"]})
+    poor = float(stability.get("poor_below", 0.5))
+    by_anchor: dict[str, dict] = {}
+    for row in stability["rows"]:
+        entry = by_anchor.setdefault(row["id"], {"row": row, "models": {}})
+        entry["models"][row["error_model"]] = row
+    head = ["Anchor", "Surface"]
+    for name in models:
+        short = MODEL_SHORT.get(name, name)
+        head += [f"{short}: stability", f"{short}: drift median / 95% (m)",
+                 f"{short}: swallowed / off surface"]
+    lines = []
+    for anchor_id, entry in by_anchor.items():
+        first = entry["row"]
+        label = (f"{html.escape(first['name'])} ({html.escape(anchor_id)})" if first.get("name")
+                 else html.escape(anchor_id))
+        cells = [f"<td>{label}</td>", f"<td>{html.escape(str(first['surface']))}</td>"]
+        for name in models:
+            r = entry["models"].get(name)
+            if r is None:
+                cells += ['<td class="num">n/a</td>'] * 3
+                continue
+            cls = "num poor" if r["stability"] < poor else "num"
+            cells += [f'<td class="{cls}">{percent(r["stability"])}</td>',
+                      f'<td class="num">{r["drift_median_m"]:.1f} / {r["drift_r95_m"]:.1f}</td>',
+                      f'<td class="num">{percent(r["swallowed_share"])} / '
+                      f'{percent(r["off_surface_share"])}</td>']
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    table = ('<table class="stability"><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+             + "</tr>" + "".join(lines) + "</table>")
+    sources = "; ".join(
+        f"<b>{html.escape(d.get('label', name))}</b>: {d['horizontal_sigma_m']:g} m per "
+        f"horizontal axis, {d['heading_sigma_deg']:g}° of "
+        f"heading and {d['vertical_sigma_m']:g} m of height (one standard deviation); source: "
+        f"{html.escape(d.get('source', 'approximate'))}"
+        for name, d in stability.get("models", {}).items())
+    text = (
+        '<p class="explain">A phone places world-anchored content from its own estimate of '
+        "where it stands and which way it faces, so the content lands shifted by the position "
+        "error and swung about the viewer by the heading error. For each anchor "
+        f"{int(stability.get('samples', 0))} errors were drawn (seed "
+        f"{int(stability.get('seed', 0))}, so the figures repeat) with the viewer "
+        f"{html.escape(str(stability.get('viewer', '')))}. <i>Stability</i> is the share of "
+        "those placements that stay on the intended surface: within "
+        f"{float(stability.get('facade_tolerance_m', 1.0)):g} m of the same wall for an "
+        "anchor on a facade, on open ground (not swallowed by a building, not out over the "
+        "water) for one in a square or street. <i>Swallowed</i>: more than "
+        f"{float(stability.get('swallow_depth_m', 0.3)):g} m inside a building. "
+        "<i>Drift</i>: the median and 95th percentile of how far the content moves "
+        f"horizontally. Scores under {poor:.0%} are marked. Error models: {sources}.</p>")
+    return f'<div class="keep"><h2>AR anchor stability</h2>{table}{text}</div>'
 
 
 def _header(title: str, result: CoverageResult, kind: str = "5G coverage report") -> str:

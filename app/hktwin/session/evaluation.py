@@ -8,10 +8,13 @@
 `evaluate_scenario` resolves the data pack (an explicit `pack`, else the scenario's `"pack"`
 field: "demo", a folder relative to the scenario file, or the name of a known pack; a pack that
 cannot be found is refused), estimates the memory and time the evaluation needs and refuses it
-beyond the budget, runs `analysis.coverage.evaluate`, records the pack used (folder and content
-hash) in the metrics, and, given `out_dir`, writes the output files as a set.
+beyond the budget, runs `analysis.coverage.evaluate`, scores every AR anchor's stability
+under the VPS and GNSS-canyon positioning errors (`analysis.ar.localisation`, seeded), records
+the pack used (folder and content hash) in the metrics, and, given `out_dir`, writes the output
+files as a set.
 
-Output sets: metrics.json, coverage.tif, sites.gpkg and report.html are written into a staging
+Output sets: metrics.json, coverage.tif, sites.gpkg, report.html and anchor_stability.csv
+(one row per anchor and error model; a header only without anchors) are written into a staging
 folder beside `out_dir` and only moved into it (one rename per file, the same file system)
 once all of them are written, so a failed or cancelled run (a full disk, a crash) leaves the
 previous outputs whole. The output location is checked before any computing starts.
@@ -44,7 +47,8 @@ Bounds = tuple[float, float, float, float]
 #: Margin (m) around the sites when a scenario names no area (the CLI's historical default).
 DEFAULT_MARGIN_M = 300.0
 #: The output files every evaluation writes (the report may add more, e.g. report.pdf).
-OUTPUT_FILES = ("metrics.json", "coverage.tif", "sites.gpkg", "report.html")
+OUTPUT_FILES = ("metrics.json", "coverage.tif", "sites.gpkg", "report.html",
+                "anchor_stability.csv")
 
 
 @dataclass(frozen=True)
@@ -291,8 +295,10 @@ def evaluate_scenario(
     estimate = estimate_cost(settings, spec.sites.cells, scheduler=scheduler)
     check_budget(estimate, max_memory_gb, max_minutes)
     report(0.05, f"Estimated {estimate.memory_gb:.1f} GB, {estimate.seconds:.0f} s")
-    result = evaluate(city, spec.sites, settings, progress=sub_progress(report, 0.05, 0.93),
+    result = evaluate(city, spec.sites, settings, progress=sub_progress(report, 0.05, 0.9),
                       cancel=cancel, scheduler=scheduler)
+    result.metrics["stability"] = anchor_stability_metrics(
+        spec.sites.anchors, city, progress=sub_progress(report, 0.9, 0.93), cancel=cancel)
     result.metrics["pack"] = ref.to_dict()
     result.metrics["estimate"] = estimate.to_dict()
     result.metrics["notes"] = [ref.note(), *result.metrics.get("notes", [])]
@@ -306,6 +312,23 @@ def evaluate_scenario(
         write_evaluation(ev, target, progress=sub_progress(report, 0.93, 1.0), cancel=cancel)
     report(1.0, "Coverage done" if target is None else "Report written")
     return ev
+
+
+def anchor_stability_metrics(anchors, city: CityModel, progress: Progress | None = None,
+                             cancel: threading.Event | None = None) -> dict:
+    """metrics.json's `stability`: every anchor scored under each error model of
+    `localisation.EVALUATED_MODELS` (VPS and GNSS in a street canyon) with a fixed seed, so
+    the same scenario and pack give the same figures (the table of the planning panel, the
+    report and anchor_stability.csv)."""
+    from hktwin.analysis.ar.localisation import stability_metrics
+
+    if cancel is not None and cancel.is_set():
+        from hktwin.core.errors import Cancelled
+
+        raise Cancelled("evaluation cancelled")
+    out = stability_metrics(list(anchors), city, progress=progress)
+    (progress or no_progress)(1.0, f"Anchor stability of {len(anchors)} anchor(s)")
+    return out
 
 
 def _quiet_resolve(pack: str | None, path: Path | None) -> Path | None:
@@ -323,7 +346,7 @@ def _quiet_resolve(pack: str | None, path: Path | None) -> Path | None:
 def write_evaluation(ev: ScenarioEvaluation, out_dir: str | os.PathLike[str],
                      progress: Progress | None = None,
                      cancel: threading.Event | None = None) -> dict[str, Path]:
-    """Write metrics.json, coverage.tif, sites.gpkg and report.html into `out_dir` as a set
+    """Write `OUTPUT_FILES` (and the report's PDF) into `out_dir` as a set
     (staged beside it, then moved in); returns name -> final path and sets `ev.files`."""
     from hktwin.analysis.export import write_outputs
 

@@ -140,6 +140,7 @@ class DriftEnvelope:
     semi_minor_m: float
     angle_deg: float  # compass bearing of the major axis
     radius95_m: float  # 95th percentile of the horizontal displacement
+    median_m: float = 0.0  # median horizontal displacement
 
     def outline(self, cx: float, cy: float, n: int = 48) -> np.ndarray:
         """(n, 2) points of the ellipse around (cx, cy), EPSG:2326."""
@@ -159,7 +160,9 @@ def envelopes(centres: np.ndarray, placed: np.ndarray) -> list[DriftEnvelope]:
     dc = d - mean[:, None, :]
     cov = np.einsum("nsi,nsj->nij", dc, dc) / max(d.shape[1] - 1, 1)
     vals, vecs = np.linalg.eigh(cov)  # ascending
-    r95 = np.percentile(np.hypot(d[..., 0], d[..., 1]), 95, axis=1)
+    dist = np.hypot(d[..., 0], d[..., 1])
+    r95 = np.percentile(dist, 95, axis=1)
+    r50 = np.median(dist, axis=1)
     out = []
     for i in range(len(d)):
         major = vecs[i][:, 1]
@@ -167,7 +170,8 @@ def envelopes(centres: np.ndarray, placed: np.ndarray) -> list[DriftEnvelope]:
             float(mean[i, 0]), float(mean[i, 1]),
             float(math.sqrt(max(vals[i, 1], 0.0) * CHI2_95_2DOF)),
             float(math.sqrt(max(vals[i, 0], 0.0) * CHI2_95_2DOF)),
-            float(math.degrees(math.atan2(major[0], major[1])) % 180.0), float(r95[i])))
+            float(math.degrees(math.atan2(major[0], major[1])) % 180.0), float(r95[i]),
+            float(r50[i])))
     return out
 
 
@@ -187,12 +191,15 @@ class AnchorStability:
                                    default_factory=lambda: np.zeros((0, 3)))
 
     def row(self) -> dict:
-        """What the planning panel and the report list."""
+        """What the planning panel, the report and anchor_stability.csv list (`ROW_FIELDS`).
+        `stability` is the on-target share (with the swallowed and off-surface shares it
+        sums to 1, except for an anchor inside a building, which scores 0)."""
         e = self.envelope
         return {"id": self.id, "name": self.name, "surface": self.kind,
                 "stability": round(self.score, 3),
                 "swallowed_share": round(self.swallowed_share, 3),
                 "off_surface_share": round(self.off_surface_share, 3),
+                "drift_median_m": round(e.median_m, 2),
                 "drift_r95_m": round(e.radius95_m, 2),
                 "ellipse_major_m": round(e.semi_major_m, 2),
                 "ellipse_minor_m": round(e.semi_minor_m, 2), "error_model": self.model}
@@ -321,7 +328,59 @@ def _outward_normal(fps: np.ndarray, walls: np.ndarray, near: np.ndarray) -> np.
 
 
 def stability_rows(anchors: Sequence[ARAnchor], city, model: ErrorModel | str = "vps",
-                   n: int = N_SAMPLES) -> list[dict]:
+                   n: int = N_SAMPLES, seed: int = 0) -> list[dict]:
     """The planning panel's and the report's table: one `AnchorStability.row()` per anchor of
     a scenario in a `CityModel` (its buildings and terrain)."""
-    return [s.row() for s in anchor_stability(anchors, city.buildings, model, city.terrain, n=n)]
+    return [s.row() for s in anchor_stability(anchors, city.buildings, model, city.terrain, n=n,
+                                              seed=seed)]
+
+
+#: The columns of `AnchorStability.row()`, in order (anchor_stability.csv's header).
+ROW_FIELDS = ("id", "name", "surface", "error_model", "stability", "swallowed_share",
+              "off_surface_share", "drift_median_m", "drift_r95_m", "ellipse_major_m",
+              "ellipse_minor_m")
+#: The error models an evaluation scores every anchor under.
+EVALUATED_MODELS = ("vps", "gnss-canyon")
+#: A stability below this is poor (the planning panel marks it, the report says so).
+POOR_STABILITY = 0.5
+
+
+def stability_metrics(anchors: Sequence[ARAnchor], city, models: Sequence[str] = EVALUATED_MODELS,
+                      n: int = N_SAMPLES, seed: int = 0, progress=None) -> dict:
+    """metrics.json's `stability` entry: the error models used (sigmas and sources), the
+    sampling (n, seed: the same inputs give the same figures) and one `row()` per anchor and
+    model (anchor order, then model order). Anchors without a city are not scored."""
+    out: dict = {
+        "samples": n, "seed": seed, "poor_below": POOR_STABILITY,
+        "facade_tolerance_m": FACADE_TOL_M, "swallow_depth_m": SWALLOW_TOL_M,
+        "viewer": f"{VIEW_DISTANCE_M:g} m in front of a facade anchor, at a random bearing "
+                  "around an open one",
+        "models": {name: {"label": m.label, "horizontal_sigma_m": m.horizontal_sigma_m,
+                          "heading_sigma_deg": m.heading_sigma_deg,
+                          "vertical_sigma_m": m.vertical_sigma_m, "source": m.source}
+                   for name in models for m in (get_error_model(name),)},
+        "rows": [],
+    }
+    if not anchors or city is None:
+        return out
+    per_model = []
+    for k, name in enumerate(models):
+        if progress is not None:
+            progress(k / len(models), f"Anchor stability under {get_error_model(name).label}")
+        per_model.append(stability_rows(anchors, city, name, n=n, seed=seed))
+    out["rows"] = [{key: rows[i][key] for key in ROW_FIELDS}
+                   for i in range(len(anchors)) for rows in per_model]
+    return out
+
+
+def stability_csv(rows: Sequence[dict]) -> str:
+    """anchor_stability.csv: a header of `ROW_FIELDS`, one line per anchor and model."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=ROW_FIELDS, extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
