@@ -13,7 +13,9 @@ all built from it, so they cannot disagree.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 Mounting = Literal["rooftop", "facade", "lamppost", "ground"]
@@ -308,6 +310,17 @@ def site_problems(record: Any) -> list[tuple[str, str, str]]:
         if found is not None:
             problems.append((spec.name, *found))
     return problems
+
+
+def resolve_content(value: str, base: str | os.PathLike[str] | None) -> Path | None:
+    """An anchor's `image` / `model` value as a file path: None when empty; an absolute path
+    as written; a relative one from `base` (the scenario file's folder; None: working folder)."""
+    if not value:
+        return None
+    candidate = Path(value).expanduser()
+    if candidate.is_absolute():
+        return candidate
+    return (Path(base) if base is not None else Path.cwd()) / candidate
 
 
 def _check_table() -> None:

@@ -55,6 +55,7 @@ from hktwin.analysis.sites import (
     SITE_FIELDS,
     FieldSpec,
     field_spec,
+    resolve_content,
     site_problems,
     suffix_fix,
     suffix_pattern,
@@ -554,17 +555,6 @@ def content_base(scenario: Scenario | None) -> Path:
 def set_content_base(scenario: Scenario, folder: str | os.PathLike[str]) -> None:
     """Say where a scenario made in memory takes its relative content paths from."""
     _BASES[scenario] = Path(folder).expanduser().absolute()
-
-
-def resolve_content(value: str, base: str | os.PathLike[str] | None) -> Path | None:
-    """An anchor's `image` / `model` value as a file path: None when empty; an absolute path
-    as written; a relative one from `base` (the scenario file's folder; None: working folder)."""
-    if not value:
-        return None
-    candidate = Path(value).expanduser()
-    if candidate.is_absolute():
-        return candidate
-    return (Path(base) if base is not None else Path.cwd()) / candidate
 
 
 def content_path(scenario: Scenario | None, value: str) -> Path | None:
