@@ -327,3 +327,27 @@ def test_kiosk_disables_quit_and_files_but_not_the_camera(qtbot, window):
     assert turn.isEnabled()
     turn.trigger()  # the visitor still turns the camera
     assert window.twin.camera.azimuth != camera.azimuth
+
+
+def test_a_plugin_tour_step_runs_in_the_player_and_is_undone_on_leaving(qtbot, demo):
+    """`action = "sun-shadows"` is the example sun plugin's `[[tour]]` step: the player runs
+    it with the session, and the undo it returns hides the layer when the tour moves on."""
+    from hktwin.model.tour import Tour
+
+    shadows = next((la for la in demo.session.twin.layers if la.kind == "sun and shadow"), None)
+    if shadows is None:
+        pytest.skip("the example sun plugin is not installed (pip install -e plugins/*)")
+    pose = CameraPose((834_000.0, 816_000.0, 0.0), 3000.0, 0.0, 40.0)
+    tour = Tour({"en": "plugin step"},
+                (Step("Shadows", pose, {"en": "shadows"}, action="sun-shadows",
+                      params={"time": "15:30"}, fly=0.5, dwell=1.0),
+                 Step("After", pose, {"en": "after"}, fly=0.5, dwell=1.0)))
+    assert not shadows.visible
+    player = player_for(demo, tour, time_scale=1.0)
+    player.start()
+    qtbot.waitUntil(lambda: player.current == 0 and shadows.visible, timeout=5000)
+    assert shadows.computed_for is not None and shadows.computed_for.hour == 15
+    qtbot.waitUntil(lambda: player.current == 1, timeout=10_000)
+    assert not shadows.visible and shadows.time is None
+    player.stop()
+    assert not player.errors

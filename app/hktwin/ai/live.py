@@ -134,3 +134,21 @@ class TrafficForecaster:
             recent = self._recent(t, 2 * 3600)
             self._scan[key] = scan(self.model, recent, t - 2 * 3600, t).active(t)
         return self._scan[key]
+
+
+def demo_forecaster(store_path, source: str, keys: list[str]) -> TrafficForecaster | None:
+    """The built-in predictor (`hktwin-plugin.toml [[predictors]]`): the shipped demo traffic
+    model, when it covers at least half of the layer's links (the demo city); never trains
+    (that would block), never raises."""
+    try:
+        from hktwin.ai import traffic as ai_traffic
+        from hktwin.ai.demo import demo_model_dir
+
+        model = ai_traffic.load(demo_model_dir())
+    except Exception as exc:  # no model, another scikit-learn: replay without a forecast
+        log.info("no traffic forecast: %s", exc)
+        return None
+    wanted = {str(k) for k in keys}
+    if len(wanted & set(model.link_ids)) < 0.5 * max(1, len(wanted)):
+        return None
+    return TrafficForecaster(model, store_path=store_path, source=source)

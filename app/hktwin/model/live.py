@@ -156,7 +156,7 @@ class FeedBinding:
             if isinstance(layer, TrafficLayer):  # issue 11: incidents flagged at this time
                 on = set(flagged or ())
                 layer.incident = np.array([str(k) in on for k in layer.keys], dtype=bool)
-            if ahead is not None and isinstance(layer, TrafficLayer):
+            if ahead is not None and layer.source == getattr(self.forecaster, "source", None):
                 layer.update(ahead)
                 continue
             if layer.source not in cache:

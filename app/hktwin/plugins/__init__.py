@@ -47,6 +47,7 @@ _TYPES = {
     "PickRay": "hktwin.render.picking:PickRay",
     "evented": "psygnal:evented",
     "open_pack": "hktwin.geo.pack:open_pack",
+    "StepSkipped": "hktwin.model.tour:StepSkipped",
 }
 
 
@@ -235,6 +236,56 @@ def feed_source(name: str) -> Any:
     return replace(source, parse=guarded_parse)
 
 
+def tour_step(name: str) -> Callable[[Any, Any], Any] | None:
+    """A plugin's tour step kind by name (`action = NAME` in a tour), as `run(session, params)`
+    under the guard: a step that raises `StepSkipped` is skipped; any other failure disables
+    the plugin and raises `PluginError` (the tour skips that step too). None when no active
+    plugin has one."""
+    try:
+        c = contribution("tour", name)
+    except KeyError:
+        return None
+
+    skipped = __getattr__("StepSkipped")
+
+    def attempt(fn: Callable[..., Any], session: Any, params: Any) -> tuple[Any, Exception | None]:
+        try:
+            return fn(session, params), None
+        except skipped as exc:  # the step cannot run here (no such layer...): not a bug
+            return None, exc
+
+    def run(session: Any, params: Any) -> Any:
+        result, refused = registry().call(c.plugin, "tour", attempt, c.load("run"), session,
+                                          params)
+        if refused is not None:
+            raise refused
+        return result
+
+    return run
+
+
+def tour_step_names() -> list[str]:
+    """The step kinds active plugins add to tours."""
+    return [c.name for c in contributions("tour")]
+
+
+def forecaster_for(store_path: Any, source: str, keys: list[str]) -> Any:
+    """The first forecaster an active predictor offers for a live source and its keys (links,
+    stations), else None. A predictor may name the `sources` it serves in its manifest; one
+    that raises is disabled and the next one is asked."""
+    for c in contributions("predictors"):
+        wanted = c.meta.get("sources")
+        if isinstance(wanted, list) and source not in wanted:
+            continue
+        try:
+            found = c.call("predictor", "predict", store_path, source, keys)
+        except PluginError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
 def cli_commands() -> dict[str, Contribution]:
     """Subcommand name -> contribution (its `module` has register/run), for `hktwin`."""
     return {c.name: c for c in contributions("cli")}
@@ -257,7 +308,8 @@ __all__ = [
     "AnalysisResult", "Contribution", "Manifest", "Plugin", "PluginError", "PluginRegistry",
     "adapter_for_layer", "api_compatible", "builtin_manifest", "call", "city_layers",
     "cli_commands", "contribution", "contributions", "feed_source", "feed_source_names",
-    "inspector_rows", "layer_contribution", "on_failure", "pick_layer", "plugins",
-    "read_manifest", "registry", "reset_registry", "run_analysis",
+    "forecaster_for", "inspector_rows", "layer_contribution", "on_failure", "pick_layer",
+    "plugins", "read_manifest", "registry", "reset_registry", "run_analysis", "tour_step",
+    "tour_step_names",
     *_TYPES,
 ]

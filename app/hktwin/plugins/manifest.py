@@ -34,7 +34,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "menus": (("command",), ()),
     "cli": (("module",), ()),
     "samples": ((), ()),
-    "tour": (("steps",), ()),
+    "tour": (("run",), ()),
 }
 #: what each kind is for, shown by `hktwin plugins list` and in docs/plugins.md
 KIND_HELP: dict[str, str] = {
@@ -43,13 +43,15 @@ KIND_HELP: dict[str, str] = {
     "feeds": "a feed source: a FeedSource (URL, poll interval, parser)",
     "importers": "a data importer: run(source, out_dir, progress) and optional detect(path)",
     "pack_kinds": "a kind of data-pack layer: reader(path, entry) -> data",
-    "predictors": "a predictor (fit/predict) for the ai room",
+    "predictors": "a forecaster for a live source: predictor(store_path, source, keys) -> a "
+                  "forecaster with values_at(origin, when), or None",
     "analyses": "an analysis: run(twin, **params) -> AnalysisResult (layers and metrics)",
     "docks": "a dock widget: widget(session, parent) -> QWidget (GUI only)",
     "menus": "a menu command: command(window); `menu` names the menu, `title` the entry",
     "cli": "an `hktwin` subcommand: a module with register(subparsers) and run(args)",
     "samples": "a sample data pack: `path` is a folder inside the plugin package",
-    "tour": "tour steps: steps() -> list of steps",
+    "tour": "a tour step kind: run(session, params) -> optional undo(); a tour step names it "
+            "with action = NAME",
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _CODE = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")

@@ -35,7 +35,7 @@ BUILTIN = "builtin"  # HK Twin's own contributions, declared as plugin no. 1
 #: the public API version; a plugin declares the one it was written for in its manifest
 API_VERSION = "1.0"
 STAGES = ("manifest", "api", "import", "registration", "draw", "pick", "poll", "analysis",
-          "command", "call")
+          "predict", "tour", "command", "call")
 
 log = logging.getLogger(__name__)
 

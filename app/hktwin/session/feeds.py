@@ -29,27 +29,16 @@ log = logging.getLogger(__name__)
 RECORDING_START_OFFSET = timedelta(hours=8)
 
 
-def _traffic_forecaster(store, layers):
-    """issue 11: the shipped demo traffic model when it covers the traffic layer's links (the
-    demo city), else None; never trains (that would block), never raises."""
-    from hktwin.model.live_layers import TrafficLayer
+def _forecaster(store, layers):
+    """The first forecaster a predictor contribution offers for a bound live source (the
+    built-in one: the demo traffic model on the demo city's links), else None."""
+    from hktwin.plugins import forecaster_for
 
-    traffic = [la for la in layers if isinstance(la, TrafficLayer)]
-    if not traffic:
-        return None
-    try:
-        from hktwin.ai import traffic as ai_traffic
-        from hktwin.ai.demo import demo_model_dir
-        from hktwin.ai.live import TrafficForecaster
-
-        model = ai_traffic.load(demo_model_dir())
-    except Exception as exc:  # no model, another scikit-learn: replay without a forecast
-        log.info("no traffic forecast: %s", exc)
-        return None
-    keys = {str(k) for k in traffic[0].keys}
-    if len(keys & set(model.link_ids)) < 0.5 * max(1, len(keys)):
-        return None
-    return TrafficForecaster(model, store_path=store.path, source=traffic[0].source)
+    for layer in layers:
+        found = forecaster_for(store.path, layer.source, [str(k) for k in layer.keys])
+        if found is not None:
+            return found
+    return None
 
 
 class FeedService:
@@ -73,7 +62,7 @@ class FeedService:
         self.store = store or FeedStore(default_store_path())
         self.layers = list(layers)
         start, end = recorded_range(self.store, self.layers)
-        forecaster = _traffic_forecaster(self.store, self.layers) if end is not None else None
+        forecaster = _forecaster(self.store, self.layers) if end is not None else None
         self.clock.forecast_from = end if forecaster is not None else None
         # issue 11: the time bar runs past the last reading into the forecast hour.
         self.clock.set_range(start, end if forecaster is None else
@@ -81,8 +70,9 @@ class FeedService:
         if start is not None:
             self.clock.seek(min(start + RECORDING_START_OFFSET, end))
         self.binding = FeedBinding(self.store, self.clock, self.layers, forecaster)
-        if forecaster is not None:  # issue 11: the incident layer's data, off the GUI thread
-            forecaster.start_incident_scan(start, end)
+        scan = getattr(forecaster, "start_incident_scan", None)
+        if scan is not None:  # issue 11: the incident layer's data, off the GUI thread
+            scan(start, end)
 
     def sources(self) -> list[str]:
         """The sources the bound live layers show."""

@@ -45,6 +45,7 @@ from hktwin.model.tour import (
     ramp,
     register_action,
 )
+from hktwin.plugins import PluginError
 
 log = logging.getLogger(__name__)
 
@@ -357,6 +358,23 @@ class TourPlayer(QObject):
             except Exception as exc:
                 log.error("tour: undoing step %d failed: %s", self.current, exc)
 
+    def _run_action(self, step: Step) -> None:
+        """The step's action: a built-in one gets the player; a plugin's (`[[tour]]` in its
+        manifest) gets the session and may return an undo, run when the step is left."""
+        handler = ACTIONS.get(step.action)
+        if handler is not None:
+            handler(self, step.params)
+            return
+        from hktwin.plugins import tour_step, tour_step_names
+
+        plugin_step = tour_step(step.action)
+        if plugin_step is None:
+            known = ", ".join(sorted([*ACTIONS, *tour_step_names()]))
+            raise StepSkipped(f"no step kind is called {step.action!r} (known: {known})")
+        undo = plugin_step(self.session, step.params)
+        if callable(undo):
+            self._leave.append(undo)
+
     def _enter(self, index: int) -> None:
         self._run_leave()
         self.current = index
@@ -368,12 +386,8 @@ class TourPlayer(QObject):
             self._apply_layers(step)
             self._apply_clock(step)
             if step.action:
-                handler = ACTIONS.get(step.action)
-                if handler is None:
-                    raise StepSkipped(f"no step kind is called {step.action!r} "
-                                      f"(known: {', '.join(sorted(ACTIONS))})")
-                handler(self, step.params)
-        except StepSkipped as exc:
+                self._run_action(step)
+        except (StepSkipped, PluginError) as exc:
             log.info("tour step %d (%s) skipped: %s", index, step.name, exc)
             self.errors.append((index, f"skipped: {exc}"))
             self.step_failed.emit(index, str(exc))

@@ -100,6 +100,31 @@ def make_layers(city: hp.CityModel) -> list[hp.Layer]:
                         origin=city.origin)]
 
 
+def tour_step(session: Any, params: Any) -> Any:
+    """The `sun-shadows` tour step: show the shadow layer (at `params["time"]`, "HH:MM" on
+    the clock's day, else following the clock) until the tour moves on."""
+    layer = next((la for la in session.twin.layers if isinstance(la, ShadowLayer)), None)
+    if layer is None or layer.buildings is None:
+        raise hp.StepSkipped("this city has no buildings to cast shadows")
+    before = (layer.visible, layer.time)
+    at = params.get("time")
+    if at is not None:
+        try:
+            hour, minute = (int(v) for v in str(at).split(":"))
+            day = sun._as_hkt(session.twin.clock.time).astimezone(sun.HKT)
+            layer.time = day.replace(hour=hour, minute=minute, second=0, microsecond=0,
+                                     tzinfo=None)
+        except ValueError:
+            raise hp.StepSkipped(f"time {at!r} is not HH:MM") from None
+        layer.set_time(layer.time)
+    layer.visible = True
+
+    def undo() -> None:
+        layer.visible, layer.time = before
+
+    return undo
+
+
 @dataclass
 class DayShadow:
     times: list[datetime]
