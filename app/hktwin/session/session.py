@@ -30,6 +30,7 @@ from hktwin.session.feeds import FeedService
 from hktwin.session.planning import Planning
 from hktwin.session.tasks import Launcher, Task, TaskRunner
 from hktwin.session.views import Views
+from hktwin.session.walks import Walk
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class Session:
         self.planning = Planning(self.twin, self.tasks)
         self.feeds = FeedService(self.twin.clock)
         self.views = Views()
+        self.walk = Walk()  # the walk drawn on the map (session.walks)
         self.initial_view = initial_view
         #: The demo tour (`model.tour.Tour`) when one is loaded; the tour player (window or
         #: `hktwin demo`) plays it over this session.
