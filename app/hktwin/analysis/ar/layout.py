@@ -7,6 +7,11 @@ taken in that order while a card's screen rectangle overlaps no card already tak
 `limit` cards. Cards are scaled by distance (their world width through the pinhole), clamped
 to `MIN_CARD_PX..MAX_CARD_PX` wide so a far card stays legible and a near one does not fill
 the screen.
+
+What a card holds decides its shape (`card_kind`): a text card (title and body, `CARD_ASPECT`),
+an image card (title, image, body: `IMAGE_CARD_ASPECT`) or, for an anchor with a model, the model
+itself in 3-D (its occlusion is tested over its bounding box, `content_size_m` across) with a
+short title card standing just above it (`TITLE_CARD_ASPECT`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ from hktwin.analysis.sites import ARAnchor
 
 #: How many cards show at once by default.
 DEFAULT_LIMIT = 6
+#: Height over width of an image card (title band, the image, body lines) and of a model's
+#: title card.
+IMAGE_CARD_ASPECT = 1.05
+TITLE_CARD_ASPECT = 0.3
+#: Gap between a model's top and its title card, as a share of the content size.
+TITLE_GAP = 0.08
 #: Card width on screen (px) is clamped to this range.
 MIN_CARD_PX = 48.0
 MAX_CARD_PX = 480.0
@@ -49,11 +60,37 @@ class AnchorView:
     distance_m: float  # straight line from the eye
     scale: float  # drawn card width over its pinhole width (the clamp)
     reason: str = ""  # why not shown
+    kind: str = "card"  # "card" (text), "image" or "model" (see `card_kind`)
+
+
+def card_kind(anchor: ARAnchor, has_image: bool | None = None,
+              has_model: bool | None = None) -> str:
+    """"model", "image" or "card": what the anchor shows (`has_*` None: from its fields; a
+    renderer passes whether the file actually loaded)."""
+    model = bool(getattr(anchor, "model", "")) if has_model is None else has_model
+    image = bool(getattr(anchor, "image", "")) if has_image is None else has_image
+    return "model" if model else "image" if image else "card"
+
+
+def card_geometry(anchors: Sequence[ARAnchor], kinds: Sequence[str]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per anchor: the card's centre (EPSG:2326), width (m) and aspect. A model's title card
+    stands on top of the model (content centre + half the size + a gap)."""
+    centres = anchor_centres(anchors)
+    widths = np.array([a.content_size_m for a in anchors], np.float64)
+    kinds = np.asarray(kinds)
+    aspect = np.select([kinds == "image", kinds == "model"],
+                       [IMAGE_CARD_ASPECT, TITLE_CARD_ASPECT], CARD_ASPECT)
+    model = kinds == "model"
+    lift = widths * (0.5 + TITLE_GAP) + widths * aspect / 2
+    centres = centres.copy()
+    centres[model, 2] += lift[model]
+    return centres, widths, aspect
 
 
 def card_rects(camera: PhoneCamera, centres: np.ndarray, widths: np.ndarray,
-               aspect: float = CARD_ASPECT) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                     np.ndarray]:
+               aspect: float | np.ndarray = CARD_ASPECT
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Screen rectangles (N, 4), centres u, v and depth of cards of `widths` metres."""
     u, v, depth = camera.project(centres)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -92,18 +129,27 @@ def declutter(rects: np.ndarray, rank: np.ndarray, eligible: np.ndarray, limit: 
 
 def layout_anchors(camera: PhoneCamera, anchors: Sequence[ARAnchor], occluder: Occluder,
                    limit: int = DEFAULT_LIMIT, relevance: Sequence[float] | None = None,
-                   n_samples: int = CARD_SAMPLES) -> list[AnchorView]:
-    """Every anchor's state in this frame; `shown` marks the ones to draw."""
+                   n_samples: int = CARD_SAMPLES, kinds: Sequence[str] | None = None
+                   ) -> list[AnchorView]:
+    """Every anchor's state in this frame; `shown` marks the ones to draw.
+
+    `kinds` (one per anchor, see `card_kind`; default from the anchors' fields) shapes each
+    card. The anchor's content (the card, or the model) is what is tested for occlusion and
+    for lying in the frame; `rect` is its card's (a model's title card, above it)."""
     if not anchors:
         return []
-    centres = anchor_centres(anchors)
-    widths = np.array([a.content_size_m for a in anchors], np.float64)
+    kinds = [card_kind(a) for a in anchors] if kinds is None else list(kinds)
+    content = anchor_centres(anchors)
+    centres, widths, aspect = card_geometry(anchors, kinds)
+    is_model = np.array([k == "model" for k in kinds])
     radius = np.array([a.view_radius_m for a in anchors], np.float64)
     rel = np.ones(len(anchors)) if relevance is None else np.asarray(relevance, np.float64)
-    rects, u, v, depth = card_rects(camera, centres, widths)
-    dist = np.linalg.norm(centres - camera.eye, axis=1)
+    rects, _, _, _ = card_rects(camera, centres, widths, aspect)
+    u, v, depth = camera.project(content)
+    dist = np.linalg.norm(content - camera.eye, axis=1)
     in_view = (depth > 0.5) & camera.in_frame(u, v, margin_px=0.0)
-    occ = occlusion(camera.eye, centres, widths, occluder, n_samples)
+    occ = occlusion(camera.eye, content, widths, occluder, n_samples,
+                    aspect=np.where(is_model, 1.0, aspect))
     state = np.where(in_view, occ.state, Visibility.OUT_OF_VIEW)
     in_range = dist <= radius
     eligible = in_view & (occ.state != Visibility.HIDDEN) & in_range & (rel > 0)
@@ -132,7 +178,8 @@ def layout_anchors(camera: PhoneCamera, anchors: Sequence[ARAnchor], occluder: O
         out.append(AnchorView(a.id, Visibility(int(state[i])), float(occ.visible_fraction[i]),
                               bool(shown[i]), float(u[i]), float(v[i]),
                               tuple(float(r) for r in rects[i]),  # type: ignore[arg-type]
-                              float(depth[i]), float(dist[i]), float(scale[i]), reason))
+                              float(depth[i]), float(dist[i]), float(scale[i]), reason,
+                              kinds[i]))
     return out
 
 

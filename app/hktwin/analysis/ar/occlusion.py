@@ -231,10 +231,14 @@ class Occlusion:
 
 
 def occlusion(eye: np.ndarray, centres: np.ndarray, widths: np.ndarray, occluder: Occluder,
-              n: int = CARD_SAMPLES, clear_m: float = CLEAR_M) -> Occlusion:
-    """Test n x n points on each card against the city (vectorised over anchors and points)."""
+              n: int = CARD_SAMPLES, clear_m: float = CLEAR_M,
+              aspect: float | np.ndarray = CARD_ASPECT) -> Occlusion:
+    """Test n x n points on each card against the city (vectorised over anchors and points).
+
+    `aspect` (one, or one per anchor) is the tested billboard's height over width: a card's,
+    or a model's bounding box seen side on."""
     eye = np.asarray(eye, np.float64)
-    pts = card_points(eye, centres, widths, n)
+    pts = card_points(eye, centres, widths, n, np.asarray(aspect, np.float64))
     flat = pts.reshape(-1, 3)
     clear = occluder.segments_clear(np.broadcast_to(eye, flat.shape), flat, clear_m)
     clear = clear.reshape(pts.shape[:2])
