@@ -1,6 +1,8 @@
-"""The planning panel: the scenario's sites, placing tools, evaluation controls and the metrics
-table, over the session's `Planning` (`hktwin.session.planning`), which owns the scenario, its
-undo stack, the evaluations and the results. Nothing here computes or keeps state of its own.
+"""The planning panel: the scenario's sites, placing tools, evaluation controls, the metrics
+table and the AR anchors' stability table (the newest evaluation's `stability` metrics under the
+chosen error model; choosing a row selects the anchor), over the session's `Planning`
+(`hktwin.session.planning`), which owns the scenario, its undo stack, the evaluations and the
+results. Nothing here computes: the stability is scored in the evaluation task.
 """
 
 from __future__ import annotations
@@ -8,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QHBoxLayout,
@@ -21,12 +26,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hktwin.analysis.ar.localisation import EVALUATED_MODELS, POOR_STABILITY, get_error_model
 from hktwin.model.analysis_layers import SCALES
 from hktwin.model.scenario import Scenario
 from hktwin.session.planning import RESOLUTIONS, Planning
 from hktwin.ui.site_editor import QtSiteEditor
 
 PLACE_KINDS = (("cell", "Small cell"), ("anchor", "AR anchor"), ("sensor", "Sensor"))
+#: The stability table's columns: header, key of the row (`AnchorStability.row()`).
+STABILITY_COLUMNS = (("Anchor", "name"), ("Surface", "surface"), ("Stability", "stability"),
+                     ("Drift (m)", "drift"), ("Swallowed", "swallowed_share"),
+                     ("Off surface", "off_surface_share"))
+#: The stability table grows to show this many anchors before it scrolls.
+STABILITY_ROWS_SHOWN = 5
+#: Background of a poor (< 50 %) stability row.
+POOR_RGB = "#f6c9c2"
 
 
 class QtPlanningPanel(QWidget):
@@ -75,6 +89,32 @@ class QtPlanningPanel(QWidget):
         self.metrics.setHorizontalHeaderLabels(["Metric", "Value"])
         self.metrics.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.metrics, 1)
+        stability_row = QHBoxLayout()
+        stability_row.addWidget(QLabel("AR anchor stability under"))
+        self.stability_model = QComboBox()
+        self.stability_model.setObjectName("stabilityModel")
+        for name in EVALUATED_MODELS:
+            self.stability_model.addItem(get_error_model(name).label, name)
+        stability_row.addWidget(self.stability_model, 1)
+        layout.addLayout(stability_row)
+        self.stability = QTableWidget(0, len(STABILITY_COLUMNS))
+        self.stability.setObjectName("stabilityTable")
+        self.stability.setHorizontalHeaderLabels([h for h, _ in STABILITY_COLUMNS])
+        self.stability.horizontalHeader().setStretchLastSection(True)
+        self.stability.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.stability.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.stability.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.stability.setToolTip(
+            "Share of sampled positioning errors under which a phone still puts the anchor on "
+            "its facade or square (not swallowed by a building); red: under "
+            f"{POOR_STABILITY:.0%}. Computed by Evaluate coverage.")
+        self.stability.horizontalHeaderItem(3).setToolTip(
+            "How far a phone moves the anchor: median / 95th percentile (m)")
+        self.stability.verticalHeader().setVisible(False)
+        layout.addWidget(self.stability)
+        self._fit_stability()
+        self._stability: dict | None = None
+        self._stability_ids: list[str] = []
 
         self.sites.currentRowChanged.connect(self._on_row)
         self.delete.clicked.connect(self.delete_selected)
@@ -85,6 +125,8 @@ class QtPlanningPanel(QWidget):
         self.compare.clicked.connect(self._compare)
         controller.busy.connect(self._on_busy)
         controller.evaluated.connect(self.show_metrics)
+        self.stability_model.currentIndexChanged.connect(lambda _=0: self.fill_stability())
+        self.stability.itemSelectionChanged.connect(self._on_stability_row)
         controller.scenario_changed.connect(self.bind)
         self.bind(controller.scenario)
         self.legend.setText(_legend_html("rsrp"))
@@ -136,7 +178,48 @@ class QtPlanningPanel(QWidget):
         self.cancel.setEnabled(busy)
 
     def show_metrics(self, evaluation) -> None:
-        self.fill_table(flatten_metrics(evaluation.metrics))
+        metrics = dict(evaluation.metrics)
+        self._stability = metrics.pop("stability", None)
+        self.fill_table(flatten_metrics(metrics))
+        self.fill_stability()
+
+    def fill_stability(self) -> None:
+        """The newest evaluation's stability rows under the chosen error model, poor ones red."""
+        model = self.stability_model.currentData()
+        rows = [r for r in (self._stability or {}).get("rows", [])
+                if r.get("error_model") == model]
+        poor = float((self._stability or {}).get("poor_below", POOR_STABILITY))
+        self.stability.blockSignals(True)
+        self.stability.clearSelection()
+        self.stability.setRowCount(len(rows))
+        self._stability_ids = [r["id"] for r in rows]
+        for i, row in enumerate(rows):
+            low = row["stability"] < poor
+            for j, (_, key) in enumerate(STABILITY_COLUMNS):
+                item = QTableWidgetItem(_stability_text(key, row))
+                if key != "name":
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                if low:
+                    item.setBackground(QColor(POOR_RGB))
+                    item.setToolTip(f"Poor: under {poor:.0%} of placements stay on target")
+                self.stability.setItem(i, j, item)
+        self.stability.resizeColumnsToContents()
+        self.stability.blockSignals(False)
+        self._fit_stability()
+
+    def _fit_stability(self) -> None:
+        """As tall as its rows (up to `STABILITY_ROWS_SHOWN`), so the metrics keep the room."""
+        t = self.stability
+        shown = min(max(t.rowCount(), 1), STABILITY_ROWS_SHOWN)
+        row_h = t.verticalHeader().defaultSectionSize()
+        t.setFixedHeight(t.horizontalHeader().height() + shown * row_h
+                         + t.horizontalScrollBar().sizeHint().height() + 2 * t.frameWidth())
+
+    def _on_stability_row(self) -> None:
+        rows = {i.row() for i in self.stability.selectedIndexes()}
+        if len(rows) == 1 and (row := rows.pop()) < len(self._stability_ids):
+            self.controller.editor.select(self._stability_ids[row])
 
     def _compare(self) -> None:
         comparison = self.controller.compare_last_two()
@@ -152,6 +235,16 @@ class QtPlanningPanel(QWidget):
         for i, (name, value) in enumerate(rows):
             self.metrics.setItem(i, 0, QTableWidgetItem(name))
             self.metrics.setItem(i, 1, QTableWidgetItem(_fmt(value)))
+
+
+def _stability_text(key: str, row: dict) -> str:
+    if key == "name":
+        return f"{row['name']} ({row['id']})" if row.get("name") else str(row["id"])
+    if key == "drift":
+        return f"{row['drift_median_m']:.1f} / {row['drift_r95_m']:.1f}"
+    if key == "surface":
+        return str(row["surface"])
+    return f"{row[key]:.0%}"
 
 
 def flatten_metrics(metrics: Any, prefix: str = "") -> list[tuple[str, Any]]:
