@@ -1,5 +1,6 @@
 """The AR street view drawn: a street view of the scene graph through a phone's lens, the
-scenario's AR anchors as world-anchored cards, a HUD, and the viewer's cone on the overview.
+scenario's AR anchors as world-anchored cards (title, wrapped body text, an optional image) or
+small 3-D models, a HUD, and the viewer's cone on the overview.
 
 What is shown where comes from `analysis.ar` (no GL there): the phone's pinhole camera
 (`PhoneCamera`, whose field of view the street camera copies, so drawn and computed pixels are
@@ -7,13 +8,23 @@ the same), occlusion of each card against the city (hidden cards are not drawn, 
 ones are ghosted), the declutter rule, and the HUD readings (`hud_at`, `nearest_live`). This
 module only turns those into vispy visuals; it holds no Qt, so the window and
 `hktwin snapshot --ar-at` draw the same picture.
+
+Content (`analysis.ar.content`): a card's image is an `Image` visual laid in the card, scaled
+and ghosted with it; a model is a `Mesh` in the street view's 3-D scene at the anchor, depth
+tested against the city (so a building in front covers it) and, like its title card, not drawn
+when the analysis calls it hidden and translucent when ghosted. Visuals come from pools bounded
+by the card limit: two labels, one image and one model per card at most. A content file that
+cannot be used is logged once and left out; the card is drawn without it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +44,12 @@ CONE_COLOR = (0.95, 0.25, 0.55, 1.0)
 CONE_LENGTH_M = 120.0
 OCCLUDER_RADIUS_M = 800.0
 OCCLUDER_REBUILD_M = 250.0
+#: A card's image is uploaded at most this many pixels a side (cards are at most 480 px wide).
+CARD_IMAGE_PX = 512
+#: Body lines a card shows, by kind (see `analysis.ar.layout.card_kind`).
+BODY_LINES = {"card": 4, "image": 2, "model": 1}
+
+log = logging.getLogger(__name__)
 
 
 def _overlay(visual: Any, order: int) -> Any:
@@ -59,12 +76,14 @@ class ArPreview:
     `framed` draws the phone's body around the picture (the window); without it the picture
     fills the canvas or side area (the headless snapshot). `coverage` is the current
     `CoverageResult` (or None: the HUD says "not evaluated"); `anchors` the AR anchors to show
-    (default: the scenario's, from the Sites layer).
+    (default: the scenario's, from the Sites layer); `content_dir` the folder their relative
+    `image` / `model` paths are taken from (default: the scenario file's folder).
     """
 
     def __init__(self, canvas: CityCanvas, device: str = "generic-phone",
                  orientation: str = "portrait", framed: bool = True,
-                 anchors: Sequence[Any] | None = None, coverage: Any = None) -> None:
+                 anchors: Sequence[Any] | None = None, coverage: Any = None,
+                 content_dir: str | Path | None = None) -> None:
         from hktwin.analysis.ar.devices import get_device
 
         self.canvas = canvas
@@ -73,8 +92,12 @@ class ArPreview:
         self.orientation = orientation
         self.framed = framed
         self._anchors = anchors
+        self._content_dir = None if content_dir is None else Path(content_dir)
         self.coverage = coverage
         self.limit = 6
+        #: Content files that could not be used (one line each, logged once), newest last.
+        self.content_warnings: list[str] = []
+        self.content: dict[str, Any] = {}  # anchor id -> AnchorContent, newest frame
         #: Positioning error to preview ("vps", "gnss-canyon" or an ErrorModel; None: off):
         #: each shown anchor gets its drift envelope drawn and its stability on its card.
         self.error_model: Any = None
@@ -93,6 +116,8 @@ class ArPreview:
         self._edges = _overlay(scene.visuals.Line(connect="segments", width=2.0, method="gl",
                                                   parent=box), 21)
         self._card_texts: list[scene.visuals.Text] = []
+        self._card_images: list[scene.visuals.Image] = []
+        self._models: list[scene.visuals.Mesh] = []
         self._drift = _overlay(scene.visuals.Line(connect="segments", width=2.0, method="gl",
                                                   parent=box), 19)
         self._drift.visible = False
@@ -186,15 +211,50 @@ class ArPreview:
         self.twin.street = pose
         return pose
 
-    def anchors(self) -> list:
-        if self._anchors is not None:
-            return list(self._anchors)
+    def _scenario(self) -> Any:
         from hktwin.model.analysis_layers import SitesLayer
 
         for layer in self.twin.layers.of_type(SitesLayer):
             if layer.scenario is not None:
-                return list(layer.scenario.anchors)
-        return []
+                return layer.scenario
+        return None
+
+    def anchors(self) -> list:
+        if self._anchors is not None:
+            return list(self._anchors)
+        scenario = self._scenario()
+        return [] if scenario is None else list(scenario.anchors)
+
+    def content_dir(self) -> Path:
+        """The folder relative content paths are taken from: the one given, else the folder
+        of the scenario file the anchors were read from (`scenario_io.content_base`)."""
+        if self._content_dir is not None:
+            return self._content_dir
+        from hktwin.model.scenario_io import content_base
+
+        return content_base(self._scenario())
+
+    def set_content_dir(self, folder: str | Path | None) -> None:
+        self._content_dir = None if folder is None else Path(folder)
+        self.refresh()
+
+    def load_content(self, anchors: Sequence[Any]) -> dict[str, Any]:
+        """Each content anchor's `AnchorContent` (files cached by path and mtime); a file that
+        cannot be used is warned about once and left out."""
+        from hktwin.analysis.ar.content import anchor_content
+
+        base = self.content_dir()
+        out = {}
+        for anchor in anchors:
+            if not (getattr(anchor, "image", "") or getattr(anchor, "model", "")):
+                continue
+            loaded = anchor_content(anchor, base)
+            for error in loaded.errors:
+                if error.message not in self.content_warnings:
+                    self.content_warnings.append(error.message)
+                    log.warning("AR content left out: %s", error.message)
+            out[anchor.id] = loaded
+        return out
 
     def set_anchors(self, anchors: Sequence[Any] | None) -> None:
         self._anchors = anchors
@@ -233,16 +293,24 @@ class ArPreview:
         self.canvas.update()
 
     def _draw_cards(self, pose: StreetPose) -> None:
-        from hktwin.analysis.ar.layout import layout_anchors
+        from hktwin.analysis.ar.layout import card_kind, layout_anchors
         from hktwin.analysis.ar.occlusion import Visibility
 
         anchors = self.anchors()
         cam = self.camera(pose)
-        self.views = layout_anchors(cam, anchors, self.occluder(), self.limit) if anchors else []
+        self.content = self.load_content(anchors)
+        kinds = []
+        for a in anchors:
+            c = self.content.get(a.id)
+            kinds.append(card_kind(a, has_image=c is not None and c.image is not None,
+                                   has_model=c is not None and c.model is not None))
+        self.views = (layout_anchors(cam, anchors, self.occluder(), self.limit, kinds=kinds)
+                      if anchors else [])
         shown = [(a, v) for a, v in zip(anchors, self.views, strict=True) if v.shown]
-        for text in self._card_texts:
-            text.visible = False
+        for visual in (*self._card_texts, *self._card_images):
+            visual.visible = False
         self._draw_drift(pose, cam, [a for a, _ in shown])
+        self._draw_models(shown)
         if not shown:
             self._cards.visible = self._edges.visible = False
             return
@@ -261,26 +329,138 @@ class ArPreview:
                                        np.array([CARD_EDGE])), 8, axis=0)
         self._edges.set_data(pos=edges, color=edge_rgba)
         self._edges.visible = True
-        n = 0
+        n = n_images = 0
         for (anchor, view), g in zip(shown, ghost, strict=True):
-            u0, v0, u1, v1 = view.rect
             alpha = GHOST_ALPHA + 0.2 if g else 1.0
-            title = anchor.name or anchor.id
-            body = getattr(anchor, "text", "") or (
-                f"{view.distance_m:.0f} m · needs {anchor.required_dl_mbps:.0f} Mbit/s")
-            held = self.stability.get(anchor.id)
-            if held is not None:
-                body += f" · stability {held.score:.0%}"
-            size = float(np.clip((u1 - u0) / 14.0, 5.0, 16.0))
-            for line, y, fs, color in ((title, v0 + (v1 - v0) * 0.38, size,
-                                        (0.05, 0.2, 0.25, alpha)),
-                                       (body, v0 + (v1 - v0) * 0.72, size * 0.7,
-                                        (0.15, 0.15, 0.15, alpha))):
+            lines = self._card_lines(anchor, view)
+            for line, (x, y), fs, color in lines:
                 text = self._card_text(n)
-                text.text, text.color, text.font_size = line, color, fs
-                text.pos = ((u0 + u1) / 2, y)
+                text.text, text.color, text.font_size = line, (*color, alpha), fs
+                text.pos = (x, y)
                 text.visible = True
                 n += 1
+            loaded = self.content.get(anchor.id)
+            if view.kind == "image" and loaded is not None and loaded.image is not None:
+                self._draw_card_image(n_images, loaded.image, view.rect,
+                                      GHOST_ALPHA if g else 1.0)
+                n_images += 1
+
+    def _card_lines(self, anchor: Any, view: Any) -> list:
+        """(text, (x, y), font size, rgb) of a card's title and body, the body wrapped to the
+        card's width and cut to the lines its kind has room for."""
+        u0, v0, u1, v1 = view.rect
+        w, h = u1 - u0, v1 - v0
+        size = float(np.clip(w / 14.0, 5.0, 16.0))
+        body_size = size * 0.7
+        title = anchor.name or anchor.id
+        body = [ln for ln in getattr(anchor, "text", "").splitlines() if ln.strip()] or [
+            f"{view.distance_m:.0f} m · needs {anchor.required_dl_mbps:.0f} Mbit/s"]
+        held = self.stability.get(anchor.id)
+        if held is not None:
+            body.append(f"stability {held.score:.0%}")
+        px_per_char = body_size * 96.0 / 72.0 * 0.52  # a proportional font's mean advance
+        width_chars = max(int(w * 0.9 / px_per_char), 8)
+        wrapped = [part for ln in body for part in textwrap.wrap(ln, width_chars) or [""]]
+        keep = BODY_LINES.get(view.kind, 3)
+        if len(wrapped) > keep:
+            wrapped = [*wrapped[: keep - 1], textwrap.shorten(
+                " ".join(wrapped[keep - 1:]), width_chars, placeholder=" …")]
+        cx = (u0 + u1) / 2
+        title_rgb, body_rgb = (0.05, 0.2, 0.25), (0.15, 0.15, 0.15)
+        if view.kind == "image":  # title band, the image, body band
+            title_y, body_top, body_bottom = v0 + h * 0.1, v0 + h * 0.8, v1 - h * 0.02
+        elif view.kind == "model":  # a short title card
+            title_y, body_top, body_bottom = v0 + h * 0.33, v0 + h * 0.58, v1 - h * 0.04
+        else:
+            title_y, body_top, body_bottom = v0 + h * 0.24, v0 + h * 0.45, v1 - h * 0.06
+        out = [(title, (cx, title_y), size, title_rgb)]
+        if wrapped:
+            step = min((body_bottom - body_top) / len(wrapped), body_size * 96.0 / 72.0 * 1.35)
+            top = (body_top + body_bottom) / 2 - step * len(wrapped) / 2
+            out.append(("\n".join(wrapped), (cx, top + step * len(wrapped) / 2), body_size,
+                        body_rgb))
+        return out
+
+    def _draw_card_image(self, i: int, image: Any, rect: Sequence[float], alpha: float) -> None:
+        """The i-th card image: fitted into the card's middle band, keeping its aspect."""
+        from vispy.visuals.transforms import STTransform
+
+        while len(self._card_images) <= i:
+            visual = _overlay(scene.visuals.Image(interpolation="linear",
+                                                  parent=self.street.box), 21)
+            visual.unfreeze()
+            visual._hk_key = None
+            visual.freeze()
+            self._card_images.append(visual)
+        visual = self._card_images[i]
+        rgba = image.fitted(CARD_IMAGE_PX)
+        key = (id(rgba), alpha)
+        if visual._hk_key != key:
+            data = rgba
+            if alpha < 1.0:
+                data = rgba.copy()
+                data[..., 3] = (data[..., 3] * alpha).astype(np.uint8)
+            visual.set_data(data)
+            visual._hk_key = key
+        u0, v0, u1, v1 = rect
+        w, h = u1 - u0, v1 - v0
+        band_top, band_h, band_w = v0 + h * 0.2, h * 0.56, w * 0.92
+        ih, iw = rgba.shape[:2]
+        scale = min(band_w / iw, band_h / ih)
+        x0 = (u0 + u1) / 2 - iw * scale / 2
+        y0 = band_top + (band_h - ih * scale) / 2
+        visual.transform = STTransform(scale=(scale, scale, 1.0), translate=(x0, y0, 0.0))
+        visual.visible = True
+
+    def _draw_models(self, shown: list) -> None:
+        """Each shown model anchor's mesh at its place in the street view's 3-D scene:
+        standing with its middle at the content centre, opaque when the analysis sees it whole,
+        translucent when ghosted (hidden ones are not shown, so not drawn)."""
+        from vispy.visuals.transforms import STTransform
+
+        from hktwin.analysis.ar.occlusion import Visibility
+
+        models = [(a, v, self.content[a.id].model) for a, v in shown
+                  if v.kind == "model" and a.id in self.content
+                  and self.content[a.id].model is not None]
+        for mesh in self._models:
+            mesh.visible = False
+        ox, oy = self.twin.origin
+        for i, (anchor, view, model) in enumerate(models):
+            mesh = self._model_mesh(i)
+            ghost = view.state == Visibility.GHOSTED
+            key = (id(model), ghost)
+            if mesh._hk_key != key:
+                alpha = GHOST_ALPHA if ghost else 1.0
+                if model.face_colors is not None:
+                    colours = model.face_colors.copy()
+                    colours[:, 3] *= alpha
+                    mesh.set_data(vertices=model.vertices, faces=model.faces,
+                                  face_colors=colours)
+                else:
+                    colours = model.vertex_colors.copy()
+                    colours[:, 3] *= alpha
+                    mesh.set_data(vertices=model.vertices, faces=model.faces,
+                                  vertex_colors=colours)
+                if ghost:  # blended over the city, still hidden where a building is nearer
+                    mesh.set_gl_state("translucent", depth_test=True, cull_face=False)
+                else:
+                    mesh.set_gl_state("opaque", depth_test=True, cull_face=False)
+                mesh._hk_key = key
+            base = anchor.ground_m + anchor.height_m - anchor.content_size_m / 2
+            mesh.transform = STTransform(translate=(anchor.x - ox, anchor.y - oy, base))
+            mesh.visible = True
+
+    def _model_mesh(self, i: int) -> Any:
+        """The i-th model's mesh (made once, reused frame after frame)."""
+        while len(self._models) <= i:
+            mesh = scene.visuals.Mesh(shading="flat", parent=self.street.box.scene)
+            mesh.order = 40  # after the city, so a ghosted one blends over it
+            mesh.unfreeze()
+            mesh._hk_key = None
+            mesh.freeze()
+            self._models.append(mesh)
+        return self._models[i]
 
     def _draw_drift(self, pose: StreetPose, cam: Any, anchors: list) -> None:
         """Where a phone would place each shown anchor under the error model: its 95% drift
@@ -412,7 +592,9 @@ class ArPreview:
     def close(self) -> None:
         self.twin.events.street.disconnect(self._on_street)
         self.twin.events.city.disconnect(self._on_city)
-        for node in (self._cone, getattr(self, "_viewer", None), self._frame):
+        for node in (self._cone, getattr(self, "_viewer", None), self._frame, *self._models,
+                     *self._card_images):
             if node is not None:
                 node.parent = None
+        self._models, self._card_images = [], []
         self.canvas.remove_view(self.street)

@@ -147,7 +147,8 @@ def render_ar(
     progress(0.9, "Rendering the AR view")
     canvas = CityCanvas(twin, size=size, show=False, overview=False)
     preview = ArPreview(canvas, device=device, orientation=orientation, framed=False,
-                        anchors=anchors, coverage=coverage)
+                        anchors=anchors, coverage=coverage,
+                        content_dir=None if scenario is None else Path(scenario).parent)
     preview.stand_at(x, y, heading, pitch)
     start = time.perf_counter()
     image = np.array(canvas.render())

@@ -58,12 +58,28 @@ class CardImage:
     path: Path
     rgba: np.ndarray  # (h, w, 4) uint8
     source_size: tuple[int, int]  # (width, height) in the file
+    _fitted: dict = field(default_factory=dict, repr=False)
 
     @property
     def aspect(self) -> float:
         """Height over width."""
         h, w = self.rgba.shape[:2]
         return h / w
+
+    def fitted(self, max_px: int) -> np.ndarray:
+        """The RGBA at most `max_px` a side (a card never needs more: less texture memory);
+        made once per size."""
+        h, w = self.rgba.shape[:2]
+        if max(h, w) <= max_px:
+            return self.rgba
+        cached = self._fitted.get(max_px)
+        if cached is None:
+            from PIL import Image
+
+            im = Image.fromarray(self.rgba, "RGBA")
+            im.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+            cached = self._fitted[max_px] = np.ascontiguousarray(np.asarray(im, np.uint8))
+        return cached
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,10 +211,11 @@ def _decode_image(path: Path, field_name: str) -> CardImage:
 def load_model(path: str | os.PathLike[str], size_m: float = 1.0,
                field: str = "model") -> AnchorModel:
     """A .glb / .gltf / .obj model, Z up, `size_m` across its largest side, standing on the
-    origin (cached unscaled; scaling is one multiply)."""
+    origin (cached unscaled and at each size asked for)."""
     path = Path(path)
-    unit = _cached(_key("model", path, field), lambda: _decode_model(path, field))
-    return unit.scaled(size_m)
+    key = _key("model", path, field)
+    return _cached((*key, float(size_m)), lambda: _cached(
+        key, lambda: _decode_model(path, field)).scaled(size_m))
 
 
 def _gltf_sidecars_size(path: Path, raw: bytes, field_name: str) -> int:
