@@ -76,3 +76,19 @@ def test_stability_table_after_an_evaluation(qtbot, window, load):
     assert window.twin.selection is not None and window.twin.selection.key == "inside-1"
     panel.stability.selectRow(0)
     assert window.twin.selection.key == "anchor-1"
+
+
+def test_the_ar_dock_shows_vps_drift_by_default(qtbot, window, load):
+    load(window)
+    window.planning.set_scenario(load_scenario(PHASE1), PHASE1)
+    window.actions["ar_view"].trigger()
+    view = window.ar_view
+    assert view.error.currentData() == "vps" and view.preview.error_model == "vps"
+    view.stand(834_025.0, 816_005.0, 15.0)  # Queen's Road Central, the mural ahead
+    qtbot.wait(100)
+    shown = [v for v in view.preview.views if v.shown]
+    if not shown:
+        pytest.skip("the sample anchor is not in view from this spot any more")
+    # Every shown anchor carries its stability (the card's figure) and its drift envelope.
+    assert {v.id for v in shown} <= set(view.preview.stability)
+    assert view.preview._drift.visible

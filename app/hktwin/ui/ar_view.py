@@ -73,6 +73,9 @@ class QtArView(QWidget):
             self.error.addItem(label, model)
         self.error.currentIndexChanged.connect(
             lambda _=0: self.preview.set_error_model(self.error.currentData()))
+        from hktwin.analysis.ar.localisation import DEFAULT_ERROR_MODEL  # drift shown by default
+
+        self.error.setCurrentIndex(self.error.findData(DEFAULT_ERROR_MODEL))
         self.pick_button = QPushButton("Stand on the map...")
         self.pick_button.setObjectName("arPick")
         self.pick_button.setCheckable(True)

@@ -95,6 +95,10 @@ ERROR_MODELS: dict[str, ErrorModel] = {m.name: m for m in (
 )}
 
 
+#: The positioning error the AR dock and `hktwin snapshot --ar-at` preview unless told otherwise.
+DEFAULT_ERROR_MODEL = "vps"
+
+
 def get_error_model(name: str) -> ErrorModel:
     try:
         return ERROR_MODELS[name]
