@@ -41,7 +41,10 @@ def manifest_copy(tiny_pack, tmp_path, **changes):
         ({"version": "one"}, "[version]"),
         ({"format": "something-else"}, "[format]"),
         ({"layers": {}}, "[layers]"),
-        ({"layers": {"terrain": {"path": "terrain.tif", "kind": "lidar"}}}, "[layers.terrain]"),
+        ({"layers": {"terrain": {"path": "terrain.tif", "kind": "Lidar!"}}}, "[layers.terrain]"),
+        ({"layers": {"terrain": {"path": "terrain.tif", "kind": 7}}}, "[layers.terrain]"),
+        # "lidar" could be a plugin's kind (read, or left out with a warning): still no terrain
+        ({"layers": {"terrain": {"path": "terrain.tif", "kind": "lidar"}}}, "one terrain"),
         ({"layers": {"roads": {"path": "roads.parquet", "kind": "roads"}}}, "one terrain"),
     ],
 )

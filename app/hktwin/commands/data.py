@@ -17,6 +17,7 @@ from hktwin.commands.common import positive
 from hktwin.core.errors import DataError
 from hktwin.core.progress import Progress
 from hktwin.geo.importers import KINDS
+from hktwin.plugins import importer_names
 
 #: Builds a pack's meshes into the user cache the way the app opens it.
 Warm = Callable[[Path, Progress], object]
@@ -41,8 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="GeoTIFF / ESRI ASCII grid / zip, or any GDAL vector file, or the TD "
                           "link-and-node CSV")
     imp.add_argument("--pack", type=Path, required=True, help="pack folder (created if missing)")
-    imp.add_argument("--as", dest="as_kind", choices=KINDS, help="the layer kind (default: "
-                     "decided from the content)")
+    imp.add_argument("--as", dest="as_kind", choices=[*KINDS, *importer_names()],
+                     help="the layer kind, or a plugin's importer (default: decided from the "
+                     "content)")
     imp.add_argument("--height-field", help="buildings: a field holding heights above the base (m)")
     imp.add_argument("--name", help="layer name (an existing layer of that name is replaced)")
     imp.add_argument("--crs", help="CRS of the inputs, e.g. EPSG:2326 (needed where a file "

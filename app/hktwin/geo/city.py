@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hktwin.geo.buildings import Buildings
 from hktwin.geo.terrain import Terrain
@@ -31,6 +32,11 @@ class CityModel:
     feeds: dict[str, Path] = field(default_factory=dict)  # "links", "limits", "recording"
     notice: str = ""
     approximate: bool = False
+    #: Layers of plugins' pack kinds: name -> (kind, what the plugin's reader returned); the
+    #: plugins' layer factories make layers of them.
+    extras: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    #: What opening the pack left out, one line each (a layer of a kind no plugin reads...).
+    warnings: list[str] = field(default_factory=list)
     #: The pack this one is drawn over where it has no data (the demo city by default for a pack
     #: covering part of Hong Kong; see `geo.compose`), or None when it stands alone.
     base: CityModel | None = None

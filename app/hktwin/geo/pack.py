@@ -6,7 +6,9 @@ refused with a message rather than half-read.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from pathlib import Path, PurePosixPath
 
 from hktwin.core.errors import DataError
@@ -25,9 +27,14 @@ PACK_VERSION = 1
 LAYER_KINDS = ("terrain", "buildings", "roads", "districts", "stations", "population", "vector",
                "raster", "context")
 #: `context` layers are drawn, never analysed: the land beyond the boundary, the boundary line.
+#: A kind the app does not know is a plugin's (`[[pack_kinds]]`): read by that plugin's reader
+#: into `CityModel.extras`, or skipped with a warning when no installed plugin reads it.
+_PLUGIN_KIND = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 #: Files of these suffixes are rasters (read like the terrain, into `CityModel.rasters`); a
 #: `population` layer is either census polygons or a density raster.
 RASTER_SUFFIXES = (".tif", ".tiff")
+
+log = logging.getLogger(__name__)
 
 
 def pack_file(pack_dir: Path, rel: object, field: str) -> Path:
@@ -84,9 +91,12 @@ def read_manifest(pack_dir: Path) -> dict:
     if not isinstance(layers, dict) or not layers:
         raise DataError(path, "the manifest lists no layers", "rebuild the pack", field="layers")
     for name, entry in layers.items():
-        valid = isinstance(entry, dict) and "path" in entry and entry.get("kind") in LAYER_KINDS
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        valid = isinstance(entry, dict) and "path" in entry and isinstance(kind, str) and (
+            kind in LAYER_KINDS or _PLUGIN_KIND.match(kind))
         if not valid:
-            raise DataError(path, f"layer '{name}' needs a 'path' and a 'kind' in {LAYER_KINDS}",
+            raise DataError(path, f"layer '{name}' needs a 'path' and a 'kind' (one of "
+                            f"{', '.join(LAYER_KINDS)}, or a plugin's pack kind)",
                             "fix the entry or rebuild the pack", field=f"layers.{name}")
         pack_file(pack_dir, entry["path"], f"layers.{name}.path")
     feeds = manifest.get("feeds", {})
@@ -103,6 +113,24 @@ def read_manifest(pack_dir: Path) -> dict:
         raise DataError(path, "a pack needs exactly one terrain layer",
                         "import a DTM with `hktwin data import --as terrain`", field="layers")
     return manifest
+
+
+def _read_plugin_layer(name: str, kind: str, file: Path, entry: dict,
+                       extras: dict[str, tuple[str, object]], warnings: list[str]) -> None:
+    """A layer of a plugin's kind into `extras` as (kind, data); when no active plugin reads
+    the kind, or its reader fails, the layer is left out with a warning (the rest opens)."""
+    from hktwin.plugins import PluginError, read_pack_layer
+
+    try:
+        extras[name] = (kind, read_pack_layer(kind, file, entry))
+        return
+    except KeyError:
+        problem = (f"layer '{name}' is of kind '{kind}', which no installed plugin reads; "
+                   "install (or enable) the plugin that made it (hktwin plugins list)")
+    except PluginError as exc:
+        problem = f"layer '{name}' could not be read: {exc}"
+    log.warning("%s: %s", file.parent / "manifest.json", problem)
+    warnings.append(problem)
 
 
 #: A pack whose terrain covers less than this share of the base's area is drawn over the base
@@ -180,6 +208,8 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
     n = len(layers)
     terrain = buildings = None
     vectors, kinds, rasters, raster_kinds = {}, {}, {}, {}
+    extras: dict[str, tuple[str, object]] = {}
+    warnings: list[str] = []
     for i, (name, entry) in enumerate(layers.items()):
         progress(i / n, f"Reading {name}")
         file = pack_file(pack_dir, entry["path"], f"layers.{name}.path")
@@ -193,6 +223,8 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
                 from hktwin.geo.tiles import cached_buildings
 
                 buildings = cached_buildings(file, cache, read_buildings)
+        elif kind not in LAYER_KINDS:
+            _read_plugin_layer(name, kind, file, entry, extras, warnings)
         elif kind == "raster" or file.suffix.lower() in RASTER_SUFFIXES:
             rasters[name] = read_terrain(file)
             raster_kinds[name] = kind
@@ -214,6 +246,8 @@ def open_pack(path: str | Path | None = None, progress: Progress = no_progress,
         feeds={name: pack_file(pack_dir, rel, f"feeds.{name}") for name, rel in feeds.items()},
         notice=str(manifest.get("notice", "")),
         approximate=bool(manifest.get("approximate", False)),
+        extras=extras,
+        warnings=warnings,
     )
     base_dir = base_pack_dir(pack_dir, manifest, terrain.bounds) if base else None
     if base_dir is None:

@@ -366,9 +366,11 @@ def _import_groups(groups: list[list[Source]], work: Path, manifest: dict,
         for old in replaced:
             _remove_layer(work, layers, old)
         suffix = ".tif" if group[0].is_raster else ".parquet"
-        out = _free_file(work, layers, layer_name, suffix)
+        out = None if group[0].form == "plugin" else _free_file(work, layers, layer_name, suffix)
         try:
-            if group[0].is_raster:
+            if out is None:
+                result = _plugin_import(group[0], work, layers, layer_name, step)
+            elif group[0].is_raster:
                 result = import_rasters(group, out, layer_name, kind, options, step)
             elif kind == "buildings":
                 result = import_buildings(group, out, layer_name, options,
@@ -389,6 +391,35 @@ def _import_groups(groups: list[list[Source]], work: Path, manifest: dict,
         layers[layer_name] = result.manifest_entry()
         results.append(result)
     return results
+
+
+def _plugin_import(source: Source, work: Path, layers: dict, layer_name: str,
+                   progress: Progress) -> LayerResult:
+    """A plugin importer writes the layer's one file (of its manifest's `suffix`, default
+    .json) into the staging pack: `run(path, out, progress) -> {"count", "extent"} or None`."""
+    from hktwin.plugins import PluginError, contribution
+
+    c = contribution("importers", source.importer)
+    suffix = str(c.meta.get("suffix", ".json"))
+    if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix):
+        raise DataError(source.path, f"the {c.id} importer's suffix {suffix!r} is not a file "
+                        "suffix", "report this to the plugin's author", field="suffix")
+    out = _free_file(work, layers, layer_name, suffix)
+    try:
+        info = c.call("run", "import", source.path, out, progress)
+    except PluginError as exc:
+        raise DataError(source.path, f"the {c.id} importer failed: {exc}",
+                        "check the file; if it is sound, report this to the plugin's author"
+                        ) from exc
+    if not out.is_file():
+        raise DataError(source.path, f"the {c.id} importer wrote no file",
+                        "report this to the plugin's author")
+    info = info if isinstance(info, dict) else {}
+    extent = info.get("extent")
+    return LayerResult(layer_name, source.kind, out.name, [str(source.path)],
+                       count=info.get("count") if isinstance(info.get("count"), int) else None,
+                       extent=tuple(extent) if isinstance(extent, list | tuple) and
+                       len(extent) == 4 else None)
 
 
 def _layer_name(layers: dict, kind: str, source: Source,

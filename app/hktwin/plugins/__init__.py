@@ -21,6 +21,7 @@ from typing import Any
 from hktwin.plugins.manifest import KINDS, MANIFEST_NAME, Manifest, api_compatible, read_manifest
 from hktwin.plugins.registry import (
     API_VERSION,
+    BUILTIN,
     GROUP,
     Contribution,
     Plugin,
@@ -286,6 +287,41 @@ def forecaster_for(store_path: Any, source: str, keys: list[str]) -> Any:
     return None
 
 
+def pack_kind_names() -> list[str]:
+    """The pack layer kinds active plugins read (beyond the app's own)."""
+    return [c.name for c in contributions("pack_kinds")]
+
+
+def read_pack_layer(kind: str, path: Any, entry: dict[str, Any]) -> Any:
+    """A pack layer of a plugin's kind, read by its `reader(path, entry)` under the guard;
+    `PluginError` when it fails, KeyError when no plugin reads that kind."""
+    c = contribution("pack_kinds", kind)
+    return c.call("reader", "import", path, entry)
+
+
+def importer_names() -> list[str]:
+    """The plugins' importers, by name (what `--as NAME` picks); the app's own is not listed."""
+    return [c.name for c in contributions("importers") if c.plugin != BUILTIN]
+
+
+def importer_for(path: Any, as_kind: str | None = None) -> Contribution | None:
+    """The plugin importer for a file: the one named `as_kind`, else the first whose
+    `detect(path)` says yes (a detect that fails disables its plugin and is passed over)."""
+    for c in contributions("importers"):
+        if c.plugin == BUILTIN:
+            continue
+        if as_kind is not None:
+            if as_kind in (c.name, c.id):
+                return c
+            continue
+        try:
+            if c.has("detect") and c.call("detect", "import", path, default=False):
+                return c
+        except PluginError:  # its code would not load: the plugin is disabled now
+            continue
+    return None
+
+
 def cli_commands() -> dict[str, Contribution]:
     """Subcommand name -> contribution (its `module` has register/run), for `hktwin`."""
     return {c.name: c for c in contributions("cli")}
@@ -308,8 +344,8 @@ __all__ = [
     "AnalysisResult", "Contribution", "Manifest", "Plugin", "PluginError", "PluginRegistry",
     "adapter_for_layer", "api_compatible", "builtin_manifest", "call", "city_layers",
     "cli_commands", "contribution", "contributions", "feed_source", "feed_source_names",
-    "forecaster_for", "inspector_rows", "layer_contribution", "on_failure", "pick_layer",
-    "plugins", "read_manifest", "registry", "reset_registry", "run_analysis", "tour_step",
-    "tour_step_names",
+    "forecaster_for", "importer_for", "importer_names", "inspector_rows", "layer_contribution",
+    "on_failure", "pack_kind_names", "pick_layer", "plugins", "read_manifest", "read_pack_layer",
+    "registry", "reset_registry", "run_analysis", "tour_step", "tour_step_names",
     *_TYPES,
 ]

@@ -147,8 +147,10 @@ class Session:
             twin.camera = fitted(self.views[self.initial_view], loaded.city)
         twin.layers.extend(loaded.layers)
         self._pending_live = loaded
+        left_out = loaded.city.warnings
         self.status.emit(f"Loaded {loaded.city.name}" + (" (meshes from cache)"
-                                                         if loaded.meshes_from_cache else ""))
+                                                         if loaded.meshes_from_cache else "")
+                         + (f"; left out: {'; '.join(left_out)}" if left_out else ""))
         self.city_opened.emit(loaded)
         self._flush_plugin_notices()
         if not defer_live:

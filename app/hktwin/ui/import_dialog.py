@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from hktwin.geo.importers import KINDS
+from hktwin.plugins import importer_names
 from hktwin.session.tasks import Task, TaskRunner
 from hktwin.ui.tasks import QtLauncher
 
@@ -63,7 +64,7 @@ class QtImportDialog(QDialog):
         remove.clicked.connect(self._remove_selected)
         self.kind = QComboBox()
         self.kind.addItem(AUTO, None)
-        for kind in KINDS:
+        for kind in (*KINDS, *importer_names()):
             self.kind.addItem(kind, kind)
         self.pack = QLineEdit(str(default_pack) if default_pack else "")
         self.pack.setPlaceholderText("folder of the pack (created if it does not exist)")

@@ -45,6 +45,7 @@ class Source:
     kind: str
     member: str | None = None  # the file inside a zip archive
     geometry: str | None = None  # "polygon" | "line" | "point" for vectors
+    importer: str | None = None  # a plugin's importer (`plugin:name`) for form "plugin"
 
     @property
     def gdal_path(self) -> str:
@@ -64,8 +65,39 @@ def detect(path: str | Path, as_kind: str | None = None,
     DataError naming the file."""
     path = Path(path)
     if as_kind is not None and as_kind not in KINDS:
-        raise DataError(path, f"unknown kind '{as_kind}'", f"use one of {', '.join(KINDS)}",
-                        field="--as")
+        plugin = _plugin_source(path, as_kind)
+        if plugin is not None:
+            return plugin
+        from hktwin.plugins import importer_names
+
+        raise DataError(path, f"unknown kind '{as_kind}'",
+                        f"use one of {', '.join((*KINDS, *importer_names()))}", field="--as")
+    try:
+        return _detect(path, as_kind, height_field, layer)
+    except DataError:
+        plugin = _plugin_source(path) if as_kind is None and path.is_file() else None
+        if plugin is None:
+            raise
+        return plugin
+
+
+def _plugin_source(path: Path, as_kind: str | None = None) -> Source | None:
+    """The file as a plugin importer's input: the importer named `as_kind`, else the first
+    whose `detect` takes the file; it writes a layer of the kind its manifest names (`kind`,
+    default its name), which that plugin's `[[pack_kinds]]` reader reads back."""
+    from hktwin.plugins import importer_for
+
+    c = importer_for(path, as_kind)
+    if c is None:
+        return None
+    if not path.is_file():
+        raise DataError(path, "file not found", "check the path")
+    return Source(path, "plugin", str(c.meta.get("kind", c.name)), importer=c.id)
+
+
+def _detect(path: Path, as_kind: str | None, height_field: str | None,
+            layer: str | None) -> Source:
+    """The app's own formats: see the module docstring."""
     if not path.exists():
         raise DataError(path, "file not found", "check the path")
     if path.is_dir():
