@@ -14,6 +14,7 @@ a file that is not one raises `DataError` naming the file and the field.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -56,7 +57,7 @@ class Walk:
 
     @property
     def length_m(self) -> float:
-        return sum(math.dist(a, b) for a, b in zip(self._points, self._points[1:]))
+        return sum(math.dist(a, b) for a, b in itertools.pairwise(self._points))
 
     @property
     def walkable(self) -> bool:
@@ -175,7 +176,7 @@ def read_walk(path: str | os.PathLike[str]) -> list[tuple[float, float]]:
                             f"{hint}", "give HK1980 Grid eastings and northings",
                             field=f"{where}[{i}]")
         points.append((x, y))
-    if sum(math.dist(a, b) for a, b in zip(points, points[1:])) <= 0:
+    if sum(math.dist(a, b) for a, b in itertools.pairwise(points)) <= 0:
         raise DataError(path, "all the points are the same place", "draw a walk that goes "
                         "somewhere", field=where)
     return points
@@ -190,7 +191,7 @@ def _check_crs(path, crs: Any) -> None:
                         "reproject it to EPSG:2326 (HK1980 Grid)", field="crs")
 
 
-# -- the walk report from the session ---------------------------------------------------------------
+# -- the walk report from the session ----------------------------------------------------------
 
 def latest_coverage(planning: Any) -> Any:
     """The newest coverage evaluation's `CoverageResult`, or None ("not evaluated")."""

@@ -98,6 +98,10 @@ class QtArView(QWidget):
         layout.addWidget(self.pick_button)
         layout.addWidget(self.hud)
         layout.addWidget(keys)
+        from hktwin.ui.walk_panel import WalkPanel
+
+        self.walks = WalkPanel(window, self)  # draw, play and record a walk (ui.walk_panel)
+        layout.addWidget(self.walks)
         layout.addStretch(1)
 
         self.twin.events.street.connect(self._on_street)
@@ -182,6 +186,9 @@ class QtArView(QWidget):
 
     def _set_picking(self, on: bool) -> None:
         self._picking = on
+        walks = getattr(self, "walks", None)
+        if on and walks is not None:
+            walks.finish_drawing()  # one map-click mode at a time
 
     def _over_picture(self, pos) -> bool:
         return pos is not None and self.preview.street.contains(tuple(pos[:2]))
@@ -243,6 +250,7 @@ class QtArView(QWidget):
             event.handled = True
 
     def close_view(self) -> None:
+        self.walks.close_panel()
         self.twin.events.street.disconnect(self._on_street)
         for signal, slot in ((self.canvas.events.key_press, self._on_key),
                              (self.canvas.events.mouse_press, self._on_mouse_press),

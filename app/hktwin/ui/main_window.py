@@ -188,6 +188,16 @@ def _toggle_ar_view(window) -> None:  # helper C: the AR street view (ui.ar_view
     toggle_ar_view(window)
 
 
+def _walk(action: str):  # walks (ui.walk_panel, ui.walk_report)
+    def run(window) -> None:
+        from hktwin.ui import walk_panel
+
+        {"open": walk_panel.open_walk, "save": walk_panel.save_walk,
+         "report": walk_panel.open_walk_report}[action](window)
+
+    return run
+
+
 def builtin_menu_commands() -> list[MenuCommand]:
     """The window's own menu entries, in order."""
     f, e, v, fe, h = MENUS
@@ -234,6 +244,9 @@ def builtin_menu_commands() -> list[MenuCommand]:
         MenuCommand(v, "&Record View...", _record_view, section="tour"),
         MenuCommand(v, "&AR Street View", _toggle_ar_view, "Ctrl+Shift+A", section="ar",
                     name="ar_view"),  # helper C
+        MenuCommand(v, "Open &Walk...", _walk("open"), section="ar", name="open_walk"),
+        MenuCommand(v, "Save Wa&lk...", _walk("save"), section="ar", name="save_walk"),
+        MenuCommand(v, "Walk &Report", _walk("report"), section="ar", name="walk_report"),
         MenuCommand(fe, "Poll the official feeds (&live)", lambda w: w.session.go_live(),
                     name="live"),
         MenuCommand(fe, "&Stop polling", lambda w: w.session.feeds.stop()),
