@@ -17,6 +17,7 @@ from vispy import scene
 from hktwin.model.camera import CameraPose, StreetPose
 from hktwin.model.layers import BuildingsLayer
 from hktwin.render.camera import CityCamera, StreetCamera, apply_pose, pose_of
+from hktwin.render.culling import ViewCuller
 from hktwin.render.mirror import Mirror
 from hktwin.render.picking import Hit, PickRay, pick_layers
 from hktwin.render.scene_graph import SceneGraph
@@ -39,7 +40,13 @@ def _inherit_clippers(root: scene.Node) -> None:
 
 
 class SceneView:
-    """One view box drawing a `SceneGraph`; `host` views parent the graph's root directly."""
+    """One view box drawing a `SceneGraph`; `host` views parent the graph's root directly.
+
+    Each view culls the shared meshes for its own camera (`render.culling`): `culler.enabled`
+    turns that off, `occlusion` adds the test against the buildings around the eye.
+    """
+
+    occlusion = False
 
     def __init__(self, graph: SceneGraph, box: scene.ViewBox, host: bool) -> None:
         self.graph = graph
@@ -51,6 +58,10 @@ class SceneView:
             _inherit_clippers(graph.root)
         else:
             self.mirror = Mirror(graph.root, box.scene, owner=self)
+        self.culler = ViewCuller(box, self._drawn_root, graph.twin, occlusion=self.occlusion)
+
+    def _drawn_root(self) -> scene.Node:
+        return self.mirror.root if self.mirror is not None else self.graph.root
 
     # -- what the view draws -----------------------------------------------------------------
     @property
@@ -69,9 +80,10 @@ class SceneView:
         return self.graph.adapter(layer)
 
     def sync(self) -> None:
-        """Bring the mirrors up to date; called before each frame."""
+        """Bring the mirrors up to date and cull for this view's camera; before each frame."""
         if self.mirror is not None:
             self.mirror.sync()
+        self.culler.update()
 
     @property
     def n_faces(self) -> int:
@@ -84,6 +96,11 @@ class SceneView:
             own = self.lod_copies.get(id(lod)) if lod is not None else None
             total += own.n_faces if own is not None else adapter.n_faces
         return total
+
+    @property
+    def drawn_faces(self) -> int:
+        """Triangles this view drew in its last frame, after culling for its camera."""
+        return self.n_faces - self.culler.faces_culled
 
     def close(self) -> None:
         if self.mirror is not None:
@@ -254,7 +271,10 @@ class OrbitView(SceneView):
 
 
 class StreetView(SceneView):
-    """A pedestrian's eye: a `StreetCamera` placed by a `StreetPose` (set `pose`)."""
+    """A pedestrian's eye: a `StreetCamera` placed by a `StreetPose` (set `pose`). It culls
+    what the buildings around the eye hide, too: in a street canyon, most of the city."""
+
+    occlusion = True
 
     def __init__(self, graph: SceneGraph, box: scene.ViewBox, host: bool = False,
                  pose: StreetPose | None = None) -> None:
