@@ -198,7 +198,8 @@ def _decode_image(path: Path, field_name: str) -> CardImage:
     except DataError:
         raise
     except UnidentifiedImageError:
-        raise DataError(path, "not an image Pillow can read", fix, field=field_name) from None
+        raise DataError(path, "not a readable image (damaged, or not a PNG or JPEG)", fix,
+                        field=field_name) from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
         raise DataError(path, f"the image is damaged or cannot be decoded ({exc})", fix,
