@@ -337,3 +337,40 @@ def test_opening_another_city_cancels_the_running_evaluation(session, tiny_pack)
     session.open_pack_now(tiny_pack)  # another city (the same files, a new CityModel)
     assert task.wait(120) and task.state == "cancelled"
     assert planning.results == [] and session.twin.layers.get("Coverage (RSRP)") is None
+
+
+def test_live_polling_follows_the_settings_interval_but_never_outpaces_a_source(
+        session, monkeypatch):
+    """`feed_polling.interval_s` in the settings sets how often the window polls; a source that
+    publishes less often than that is polled at its own interval."""
+    import hktwin.feeds.poller as poller_mod
+    from hktwin.core import settings
+    from hktwin.feeds.sources import get_source
+
+    made = {}
+
+    class RecordingPoller:
+        def __init__(self, source, store, on_state=None, interval_s=None, **_):
+            made[source.name] = interval_s
+
+        def start(self):
+            pass
+
+        def stop(self, timeout_s=None):
+            pass
+
+    monkeypatch.setattr(poller_mod, "Poller", RecordingPoller)
+    current = settings.load()
+    before = current.feed_polling.interval_s
+    current.feed_polling.interval_s = 300
+    settings.save(current)
+    try:
+        started = session.go_live()
+        assert started and set(made) == set(started)
+        for name in started:
+            assert made[name] == max(300.0, get_source(name).interval_s)
+    finally:
+        session.feeds.stop()
+        session.feeds.pollers.clear()
+        current.feed_polling.interval_s = before
+        settings.save(current)

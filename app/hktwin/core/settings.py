@@ -46,7 +46,9 @@ LANGUAGES = ("en", "zh-Hant")
 
 @dataclass
 class FeedPolling:
-    """Whether the window polls the official feeds on its own, and how often (seconds)."""
+    """Whether the window polls the official feeds on its own (on at start-up when polling
+    was on at quit), and how often (seconds; a source is never polled more often than it
+    publishes)."""
 
     enabled: bool = False
     interval_s: int = 60

@@ -78,9 +78,12 @@ class FeedService:
         """The sources the bound live layers show."""
         return sorted({layer.source for layer in self.layers})
 
-    def go_live(self, make_poller: Callable[..., Any] | None = None) -> list[str]:
+    def go_live(self, make_poller: Callable[..., Any] | None = None,
+                interval_s: float | None = None) -> list[str]:
         """Poll every bound source into the store and follow the clock to now; the sources
-        started (none when nothing is bound or polling already runs)."""
+        started (none when nothing is bound or polling already runs). With `interval_s` (the
+        settings' feed polling interval) a source is polled that often, but never more often
+        than it publishes (its own interval)."""
         if self.store is None or self.pollers:
             return []
         if make_poller is None:
@@ -88,7 +91,10 @@ class FeedService:
             from hktwin.feeds.sources import get_source
 
             def make_poller(name: str, store, on_state):
-                return Poller(get_source(name), store, on_state=on_state)
+                source = get_source(name)
+                every = None if interval_s is None else max(float(interval_s),
+                                                            source.interval_s)
+                return Poller(source, store, on_state=on_state, interval_s=every)
 
         for name in self.sources():
             poller = make_poller(name, self.store, self._on_state)

@@ -272,8 +272,11 @@ class Session:
             layer.color_by = by
 
     def go_live(self) -> list[str]:
-        """Poll the official feeds of the shown live layers (needs the internet)."""
-        started = self.feeds.go_live()
+        """Poll the official feeds of the shown live layers (needs the internet), as often as
+        the settings' `feed_polling.interval_s` asks (never faster than a source publishes)."""
+        from hktwin.core import settings
+
+        started = self.feeds.go_live(interval_s=settings.load().feed_polling.interval_s)
         if started:
             self.status.emit(f"Polling {', '.join(started)}")
         return started
