@@ -120,13 +120,21 @@ def test_bad_content_values_are_refused_naming_the_field(tmp_path, value, says):
     assert says in caught.value.problem, caught.value.problem
 
 
-def test_a_scenario_made_in_memory_resolves_from_the_working_folder(tmp_path, monkeypatch):
+def test_a_scenario_made_in_memory_takes_its_paths_from_the_file_it_is_saved_to(
+        tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HKTWIN_DATA_DIR", str(tmp_path / "data"))
     scenario = Scenario()
     scenario.add(ARAnchor("a-1", 834_000.0, 816_000.0, image="content/p.png"))
     assert content_path(scenario, "content/p.png") == tmp_path / "content" / "p.png"
     assert content_path(scenario, "") is None
+    write_autosave(scenario)  # the autosave copy does not decide where the scenario lives
+    assert content_base(scenario) == tmp_path
     target = tmp_path / "saved" / "s.hktwin.json"
     target.parent.mkdir()
     save_scenario(scenario, target)
-    assert json.loads(target.read_text())["anchors"][0]["image"] == "../content/p.png"
+    assert json.loads(target.read_text())["anchors"][0]["image"] == "content/p.png"
+    assert content_path(scenario, "content/p.png") == target.parent / "content" / "p.png"
+    elsewhere = tmp_path / "s2.hktwin.json"
+    save_scenario(scenario, elsewhere)  # now it has a folder: saving elsewhere rebases
+    assert json.loads(elsewhere.read_text())["anchors"][0]["image"] == "saved/content/p.png"

@@ -21,9 +21,9 @@ callable a GUI timer calls: it writes only when the scenario changed since the l
 Content files: an AR anchor's `image` and `model` are paths relative to the scenario file's
 folder, kept as written in the records (so a file saved again is unchanged).
 `content_path(scenario, value)` resolves one against the folder the scenario was read from
-(`content_base`, remembered by `load_scenario`; the working folder for an untitled scenario).
-`save_scenario` writes them relative to the folder it writes to, so "save as" elsewhere and the
-autosave copy still point at the same files.
+(`content_base`, remembered by `load_scenario` and by the first save of a scenario made in
+memory; until then the working folder). `save_scenario` writes them relative to the folder it
+writes to, so "save as" elsewhere and the autosave copy still point at the same files.
 
 Version: optional fields added to a record (the anchors' `text`, `image`, `model`) do not bump
 `VERSION`. Old files lack them and load with their defaults; a file written now carries them
@@ -547,7 +547,7 @@ _BASES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def content_base(scenario: Scenario | None) -> Path:
     """The folder `scenario`'s relative content paths are taken from: the folder of the file
-    it was read from, else the working folder."""
+    it was read from or first saved to, else the working folder."""
     base = _BASES.get(scenario) if scenario is not None else None
     return base if base is not None else Path.cwd()
 
@@ -583,17 +583,24 @@ def _rebased(doc: dict[str, Any], source: Path, target: Path) -> dict[str, Any]:
     return doc
 
 
-def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:
+def save_scenario(scenario: Scenario, path: str | os.PathLike[str], *,
+                  remember: bool = True) -> Path:
     """Write `scenario` to `path` atomically: the old file stays whole if anything fails.
 
     The document is validated first (a scenario that would not load again is refused with a
     `DataError`), written to a temporary file in the same folder, flushed to disk, then
-    renamed over `path`. Relative content paths are written relative to `path`'s folder (the
-    records in memory keep theirs, relative to `content_base`).
+    renamed over `path`. Content paths: a scenario read from a file (or given a
+    `set_content_base`) has its relative paths rewritten relative to `path`'s folder, so they
+    name the same files (the records in memory keep theirs); one with no folder yet (made in
+    memory) is written as it is, its paths meaning "from the file's folder", and, unless
+    `remember` is false (the autosave copy), takes that folder as its `content_base`.
     """
     path = Path(path)
-    doc = _rebased(scenario_to_dict(scenario), content_base(scenario),
-                   path.expanduser().absolute().parent)
+    folder = path.expanduser().absolute().parent
+    base = _BASES.get(scenario)
+    doc = scenario_to_dict(scenario)
+    if base is not None:
+        doc = _rebased(doc, base, folder)
     validate_document(doc, path)
     from hktwin.core.files import DiskFullError, atomic_write_json
 
@@ -606,6 +613,8 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:
         reason = getattr(cause, "strerror", None) or cause or exc.problem
         raise DataError(path, f"the scenario could not be written ({reason})",
                         "choose a folder you may write to, or free some disk space") from exc
+    if base is None and remember:
+        _BASES[scenario] = folder
     return path
 
 
@@ -656,7 +665,7 @@ def write_autosave(scenario: Scenario,
         reason = exc.strerror or exc
         raise DataError(target.parent, f"the autosave folder cannot be made ({reason})",
                         "set HKTWIN_DATA_DIR to a folder you may write to") from exc
-    return save_scenario(scenario, target)
+    return save_scenario(scenario, target, remember=False)
 
 
 def discard_autosave(scenario_path: str | os.PathLike[str] | None = None) -> None:

@@ -443,7 +443,8 @@ class ArPreview:
                     mesh.set_data(vertices=model.vertices, faces=model.faces,
                                   vertex_colors=colours)
                 if ghost:  # blended over the city, still hidden where a building is nearer
-                    mesh.set_gl_state("translucent", depth_test=True, cull_face=False)
+                    mesh.set_gl_state("translucent", depth_test=True, depth_mask=False,
+                                      cull_face=False)
                 else:
                     mesh.set_gl_state("opaque", depth_test=True, cull_face=False)
                 mesh._hk_key = key
