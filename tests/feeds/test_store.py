@@ -293,3 +293,20 @@ def test_sigkill_while_writing_loses_no_committed_batch(tmp_path):
     with FeedStore(path) as store:  # and the store opens and works normally afterwards
         assert store.row_count("crash") == BATCH * len(_committed_batches(path))
         assert store.add([Observation("crash", "k0", datetime(2030, 1, 1, tzinfo=UTC), 1.0)]) == 1
+
+
+def test_columns_read_a_whole_source_as_arrays_like_history_does(store):
+    """`columns` (the AI room's bulk read) gives the same rows as `history` per key, in range."""
+    import numpy as np
+
+    store.add([obs("a", 0, 50.0), obs("b", 0, None), obs("a", 5, 42.5), obs("b", 5, 61.0),
+               obs("c", 0, 9.0, source="other")])
+    keys, ms, values = store.columns("test", T0, T0 + timedelta(minutes=5))
+    got = sorted(zip(keys.tolist(), ms.tolist(), values.tolist(), strict=True))
+    want = sorted((o.key, int(o.observed_at.timestamp() * 1000), np.nan if o.value is None
+                   else o.value) for k in ("a", "b") for o in store.history("test", k))
+    assert [g[:2] for g in got] == [w[:2] for w in want]
+    np.testing.assert_array_equal([g[2] for g in got], [w[2] for w in want])
+    keys, _, _ = store.columns("test", T0 + timedelta(minutes=1))
+    assert sorted(keys.tolist()) == ["a", "b"]  # only the rows at minute 5
+    assert len(store.columns("nothing")[0]) == 0

@@ -181,13 +181,8 @@ def read_csv(path: str | os.PathLike[str]) -> SpeedHistory:
 
 def read_store(path: str | os.PathLike[str], source: str | None = None,
                start: datetime | None = None, end: datetime | None = None) -> SpeedHistory:
-    """A feed store's speeds (`td-speedmap` by default, else `td-speed`), read in one query.
-
-    The store's own API reads one key at a time into Observation objects; for weeks of 600 links
-    that is millions of objects, so this reads the documented tables read-only in one statement.
-    """
-    import sqlite3
-
+    """A feed store's speeds (`td-speedmap` by default, else `td-speed`), read in one query
+    (`FeedStore.columns`)."""
     from hktwin.feeds import store as feed_store
 
     path = Path(path)
@@ -207,22 +202,9 @@ def read_store(path: str | os.PathLike[str], source: str | None = None,
                                                                    f"{', '.join(sources)}",
                             field="source")
         units = st.units(source)
-    lo = -(2**62) if start is None else feed_store.to_ms(start)
-    hi = 2**62 if end is None else feed_store.to_ms(end)
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = db.execute(
-            "SELECT s.key, o.observed_at, o.value FROM observations o JOIN series s ON "
-            "s.id = o.series WHERE s.source = ? AND o.observed_at BETWEEN ? AND ?",
-            (source, lo, hi)).fetchall()
-    finally:
-        db.close()
-    if not rows:
+        keys, ms, vals = st.columns(source, start, end)
+    if not len(keys):
         raise DataError(path, f"no '{source}' rows in that time range", field="time")
-    keys = np.array([r[0] for r in rows], dtype=str)
-    ms = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-    vals = np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=np.float64,
-                       count=len(rows))
     return from_long(ms // 1000, keys, vals, utc_offset_s=feed_store.HK_TZ_OFFSET_HOURS * 3600,
                      unit=units[0] if len(units) == 1 else "", source=f"{path} ({source})",
                      path=path)
