@@ -12,8 +12,12 @@ The small API (all positions EPSG:2326 metres, heights above HKPD, headings comp
   origin)`: `segments_clear(starts, ends)`; `occlusion_for(camera, anchors, occluder)` ->
   `Occlusion` (per anchor: n x n card points, which are clear, `visible_fraction`, `state`:
   `Visibility.HIDDEN | GHOSTED | VISIBLE`).
-- `layout.layout_anchors(camera, anchors, occluder, limit, relevance)` -> `[AnchorView]`:
-  state, card rectangle in pixels, distance, `shown` after the declutter rule.
+- `layout.layout_anchors(camera, anchors, occluder, limit, relevance, kinds)` ->
+  `[AnchorView]`: state, card rectangle in pixels, distance, `shown` after the declutter rule,
+  `kind` ("card", "image" or "model": `card_kind`; a model's title card stands above it).
+- `content.anchor_content(anchor, base)` -> `AnchorContent` (`image: CardImage` RGBA,
+  `model: AnchorModel` fitted to `content_size_m`, `errors`); `load_image`, `load_model`:
+  bounded, cached by path and mtime, `DataError` naming `ANCHOR_ID.image` / `.model`.
 - `localisation.anchor_stability(anchors, buildings, model="vps" | "gnss-canyon" | ErrorModel,
   terrain, viewer)` -> `[AnchorStability]` (score 0..1, drift `envelope` with `.outline()`,
   `placements`, `.row()`); `stability_rows(anchors, city, model)`: the table the planning panel
