@@ -211,3 +211,41 @@ def test_walk_geojson_menu_round_trip_and_a_bad_file(qtbot, walk_window, tmp_pat
     message = win.statusBar().currentMessage()
     assert str(bad) in message and "geometry.coordinates[0]" in message
     assert win.session.walk.points == points and win.isVisible()
+
+
+def test_walk_report_with_coverage_shades_the_shortfall(qtbot, walk_window):
+    import pyqtgraph as pg
+
+    from hktwin.analysis.ar.walk import evaluate_walk
+    from hktwin.session.walks import latest_coverage, walk_inputs
+    from packs import X0, Y0
+
+    win = walk_window
+    planning = win.session.planning
+    planning.editor.place("cell", X0 + 300.0, Y0 + 1497.0, 2.0, height_m=6.0)
+    planning.editor.place("anchor", X0 + 380.0, Y0 + 1497.0, 2.0, name="Holo show",
+                          height_m=4.0, required_dl_mbps=5000.0)  # more than a cell gives
+    planning.resolution_m = 10.0
+    points = [(X0 + 250.0, Y0 + 1497.0), (X0 + 420.0, Y0 + 1497.0), (X0 + 420.0, Y0 + 1460.0)]
+    win.session.walk.set_points(points)
+    report = win.actions["walk_report"].trigger() or win.walk_report
+    task = planning.evaluate()
+    assert task is not None
+    qtbot.waitUntil(lambda: not task.running, timeout=60_000)
+    assert task.state == "done"
+    # the evaluation's end starts the walk report again, now with coverage
+    qtbot.waitUntil(lambda: report.report is not None and report.report.evaluated,
+                    timeout=30_000)
+    coverage = latest_coverage(planning)
+    inputs = walk_inputs(win.twin.city, points, planning.scenario.anchors, coverage)
+    direct = evaluate_walk(**inputs, device=win.ar_view.device.currentData())
+    assert report.report.table() == direct.table()
+    assert np.array_equal(report.report.rsrp_dbm, direct.rsrp_dbm, equal_nan=True)
+    assert np.isfinite(direct.rsrp_dbm).any()
+    short = [r for r in direct.table() if r["below_requirement_m"]]
+    regions = [i for i in report.rsrp_plot.items if isinstance(i, pg.LinearRegionItem)]
+    assert [r["name"] for r in short] == ["Holo show"] and regions
+    assert all(r["below_requirement_m"] is not None for r in direct.table())  # evaluated
+    qtbot.wait(50)
+    render(win)
+    win.grab().save(str(OUT / "window-walk-report-coverage.png"))

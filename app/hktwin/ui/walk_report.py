@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -31,7 +32,7 @@ from hktwin.core.errors import Cancelled, HKTwinError
 
 WALK_TASK = "walk"
 DEBOUNCE_MS = 400
-HEADERS = ("Anchor", "Seen", "Seen from–to (m)", "Coverage short from–to (m)")
+HEADERS = ("Anchor", "Seen", "Seen from–to (m)", "Coverage short (m)")
 NOT_EVALUATED = "not evaluated"
 
 
@@ -85,7 +86,7 @@ class QtWalkReport(QWidget):
 
         self.chart = pg.GraphicsLayoutWidget()
         self.chart.setBackground("w")
-        self.chart.setMinimumHeight(220)
+        self.chart.setMinimumHeight(260)
         self.rsrp_plot = self.chart.addPlot(row=0, col=0)
         self.rsrp_plot.setLabel("left", "RSRP (dBm)")
         self.rsrp_plot.showGrid(x=True, y=True, alpha=0.3)
@@ -94,22 +95,28 @@ class QtWalkReport(QWidget):
         self.tput_plot.showGrid(x=True, y=True, alpha=0.3)
         self.seen_plot = self.chart.addPlot(row=2, col=0)
         self.seen_plot.setLabel("bottom", "distance walked (m)")
-        self.seen_plot.setLabel("left", "anchor seen")
+        self.seen_plot.setLabel("left", "seen / short")
         for p in (self.tput_plot, self.seen_plot):
             p.setXLink(self.rsrp_plot)
         for p in (self.rsrp_plot, self.tput_plot, self.seen_plot):
-            p.getAxis("left").setWidth(84)  # one left edge: distances line up down the chart
+            p.getAxis("left").setWidth(104)  # one left edge: distances line up down the chart
+        for p in (self.rsrp_plot, self.tput_plot):
+            p.getAxis("bottom").setStyle(showValues=False)  # the bottom plot says the metres
+        self.chart.ci.layout.setRowStretchFactor(2, 2)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("walkReportTable")
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        body = QHBoxLayout()
-        body.addWidget(self.chart, 3)
-        body.addWidget(self.table, 2)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(self.chart)
+        body.addWidget(self.table)
+        body.setStretchFactor(0, 1)
+        body.setStretchFactor(1, 1)
+        body.setSizes([520, 480])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(body, 1)
+        layout.addWidget(body, 1)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -261,21 +268,23 @@ class QtWalkReport(QWidget):
             if report.evaluated and need is not None:
                 self.tput_plot.addItem(pg.InfiniteLine(
                     pos=need, angle=0, label=r["name"] or r["id"],
-                    labelOpts={"position": 0.05, "color": palette[j % len(palette)]},
+                    labelOpts={"position": 0.12 + (0.26 * j) % 0.78,
+                               "color": palette[j % len(palette)]},
                     pen=pg.mkPen(palette[j % len(palette)], width=1.2,
                                  style=Qt.PenStyle.DashLine)))
         # one row of bars per anchor: blue where seen, red where seen and short of coverage
         ticks = []
         for j, r in enumerate(rows):
-            ticks.append((j, r["name"] or r["id"]))
-            for spans, colour in ((r["seen_m"], (40, 110, 210)),
-                                  (r["below_requirement_m"] or [], (220, 50, 40))):
+            name = r["name"] or r["id"]
+            ticks.append((j, name if len(name) <= 14 else name[:13] + "…"))
+            for spans, colour, half in ((r["seen_m"], (40, 110, 210), 0.36),
+                                        (r["below_requirement_m"] or [], (220, 50, 40), 0.18)):
                 if spans:
                     x0 = np.array([a for a, _ in spans], float)
                     x1 = np.array([max(b, a + 0.5) for a, b in spans], float)
                     self.seen_plot.addItem(pg.BarGraphItem(
-                        x0=x0, x1=x1, y0=np.full(len(spans), j - 0.35),
-                        y1=np.full(len(spans), j + 0.35), brush=pg.mkBrush(*colour),
+                        x0=x0, x1=x1, y0=np.full(len(spans), j - half),
+                        y1=np.full(len(spans), j + half), brush=pg.mkBrush(*colour),
                         pen=pg.mkPen(None)))
         self.seen_plot.getAxis("left").setTicks([ticks])
         self.seen_plot.setYRange(-0.6, max(len(rows), 1) - 0.4)
