@@ -20,6 +20,11 @@ def time_arg(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone(timedelta(hours=8)))
 
 
+#: `--positioning` values: the error models of `analysis.ar.localisation`, or off.
+POSITIONING = ("vps", "gnss-canyon", "off")
+DEFAULT_ERROR_MODEL = "vps"  # = analysis.ar.localisation.DEFAULT_ERROR_MODEL (kept light)
+
+
 def register(sub) -> None:
     snap = sub.add_parser("snapshot", help="render the city to a PNG with no window")
     snap.add_argument("--out", required=True, help="PNG file to write")
@@ -43,6 +48,10 @@ def register(sub) -> None:
                     help="phone or tablet preset (iphone-15, pixel-8, ipad, ...) or custom:FOV")
     ar.add_argument("--scenario", type=Path,
                     help="scenario file whose AR anchors (and coverage, for the HUD) to show")
+    ar.add_argument("--positioning", choices=POSITIONING, default=DEFAULT_ERROR_MODEL,
+                    help="the phone's positioning error to preview: each anchor's drift "
+                    "envelope and stability on its card (default: %(default)s; off: the "
+                    "planned positions only)")
 
 
 def point_arg(text: str) -> tuple[float, float]:
@@ -91,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_ar(args)
     if args.heading is not None or args.scenario is not None:
         raise UsageError("--heading and --scenario go with --ar-at EASTING,NORTHING")
+    if args.positioning != DEFAULT_ERROR_MODEL:
+        raise UsageError("--positioning goes with --ar-at EASTING,NORTHING")
     args.size = args.size or (1280, 800)
     shot = render_city(args.pack, args.view, args.size, progress=TerminalProgress(),
                        show=args.show, hide=args.hide, when=args.time)
@@ -114,10 +125,13 @@ def _run_ar(args: argparse.Namespace) -> int:
     x, y = args.ar_at
     shot = render_ar(x, y, args.heading, args.pitch, args.device, args.scenario, args.pack,
                      args.size, progress=TerminalProgress(), when=args.time, show=args.show,
-                     hide=args.hide)
+                     hide=args.hide, positioning=args.positioning)
     _write(args.out, shot.image)
     h, w = shot.image.shape[:2]
     shown = sum(v.shown for v in shot.preview.views)
+    held = shot.preview.stability
+    stability = "".join(f", {k} stability {v.score:.0%}" for k, v in held.items())
     print(f"wrote {args.out} ({w}x{h}, AR at {x:.0f},{y:.0f} heading {args.heading:g}, "
-          f"{args.device}, {shown} of {len(shot.preview.views)} anchors shown)")
+          f"{args.device}, {shown} of {len(shot.preview.views)} anchors shown, positioning "
+          f"{args.positioning}{stability})")
     return 0

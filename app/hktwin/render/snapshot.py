@@ -104,9 +104,14 @@ def render_ar(
     when: datetime | None = None,
     show: Sequence[str] = (),
     hide: Sequence[str] = (),
+    positioning: str | None = None,
 ) -> Snapshot:
     """The AR street view at (x, y) in EPSG:2326, eye 1.6 m above the ground, looking along
     `heading` and `pitch` through `device`'s lens, with the scenario's anchors and the HUD.
+
+    `positioning` names a phone's positioning error (`analysis.ar.localisation`: "vps",
+    "gnss-canyon"; None or "off": none): each shown anchor is drawn with its drift envelope and
+    its stability on the card (`hktwin snapshot --ar-at` asks for "vps" unless told otherwise).
 
     `size` defaults to the device's screen held upright (portrait, 1280 px tall); a wider than
     tall size holds it in landscape. With a scenario that has small cells, the HUD's signal is
@@ -118,6 +123,12 @@ def render_ar(
     from hktwin.model.twin import Twin
 
     preset = get_device(device)
+    if positioning == "off":
+        positioning = None
+    if positioning is not None:
+        from hktwin.analysis.ar.localisation import get_error_model
+
+        get_error_model(positioning)  # an unknown model is refused before anything loads
     select_headless_backend()
     from hktwin.render.ar import ArPreview
     from hktwin.render.scene import CityCanvas
@@ -149,6 +160,7 @@ def render_ar(
     preview = ArPreview(canvas, device=device, orientation=orientation, framed=False,
                         anchors=anchors, coverage=coverage,
                         content_dir=None if scenario is None else Path(scenario).parent)
+    preview.set_error_model(positioning)  # drawn by the first frame, once it stands
     preview.stand_at(x, y, heading, pitch)
     start = time.perf_counter()
     image = np.array(canvas.render())
