@@ -552,6 +552,11 @@ def content_base(scenario: Scenario | None) -> Path:
     return base if base is not None else Path.cwd()
 
 
+def known_content_base(scenario: Scenario | None) -> Path | None:
+    """The folder remembered for `scenario` (read from or first saved to), or None."""
+    return _BASES.get(scenario) if scenario is not None else None
+
+
 def set_content_base(scenario: Scenario, folder: str | os.PathLike[str]) -> None:
     """Say where a scenario made in memory takes its relative content paths from."""
     _BASES[scenario] = Path(folder).expanduser().absolute()

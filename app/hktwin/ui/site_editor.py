@@ -1,17 +1,29 @@
-"""Edit the selected site's fields; every change goes through the undoable scenario editor."""
+"""Edit the selected site's fields; every change goes through the undoable scenario editor.
+
+The form is built from `SITE_FIELDS`: numbers are spin boxes, choices combo boxes, text a line
+(a few lines for a card's body), and a file path (an anchor's image or model) a line with a
+"..." button that picks a file and writes it relative to the scenario file's folder.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
+    QToolButton,
     QWidget,
 )
 
@@ -29,6 +41,81 @@ def spin_range(spec: FieldSpec) -> tuple[float, float]:
     if spec.nullable:
         lo -= step if not spec.exclusive_lo else 2 * step
     return lo, spec.hi
+
+
+class QtMultilineEdit(QPlainTextEdit):
+    """A few lines of text, applied when the edit loses focus (like a line's editingFinished)."""
+
+    editingFinished = Signal()
+
+    def __init__(self, text: str, max_length: int) -> None:
+        super().__init__(text)
+        self.max_length = max_length
+        self.setTabChangesFocus(True)
+        self.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+
+    def text(self) -> str:
+        return self.toPlainText()[: self.max_length]
+
+    def setText(self, text: str) -> None:
+        self.setPlainText(text)
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self.editingFinished.emit()
+
+
+class QtPathEdit(QWidget):
+    """A file path with a "..." button; picked files are written relative to `base()`."""
+
+    editingFinished = Signal()
+
+    def __init__(self, text: str, spec: FieldSpec, base) -> None:
+        super().__init__()
+        self.spec = spec
+        self.base = base  # () -> the folder relative paths are taken from, or None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.line = QLineEdit(text)
+        self.line.setMaxLength(spec.max_length)
+        self.line.setPlaceholderText("none")
+        self.line.editingFinished.connect(self.editingFinished)
+        self.button = QToolButton()
+        self.button.setText("...")
+        self.button.setToolTip(f"Choose a {', '.join(spec.suffixes)} file")
+        self.button.clicked.connect(self.choose)
+        layout.addWidget(self.line, 1)
+        layout.addWidget(self.button)
+
+    def text(self) -> str:
+        return self.line.text()
+
+    def setText(self, text: str) -> None:
+        self.line.setText(text)
+
+    def hasFocus(self) -> bool:
+        return self.line.hasFocus()
+
+    def relative(self, picked: str) -> str:
+        """A picked file as the field stores it: relative to the scenario file's folder when
+        there is one, else absolute."""
+        base = self.base()
+        if base is None:
+            return str(Path(picked).absolute())
+        try:
+            return Path(os.path.relpath(picked, base)).as_posix()
+        except ValueError:  # another drive
+            return str(Path(picked).absolute())
+
+    def choose(self) -> None:
+        patterns = " ".join(f"*{s}" for s in self.spec.suffixes)
+        start = self.base()
+        picked, _ = QFileDialog.getOpenFileName(self, self.spec.label,
+                                                "" if start is None else str(start),
+                                                f"{self.spec.label} ({patterns})")
+        if picked:
+            self.line.setText(self.relative(picked))
+            self.editingFinished.emit()
 
 
 def _spec_for(record: Any, name: str) -> FieldSpec | None:
@@ -101,6 +188,14 @@ class QtSiteEditor(QWidget):
             combo.setCurrentText(str(value))
             combo.currentTextChanged.connect(lambda v, n=name: self._apply(n, v))
             return combo
+        if spec.is_path:
+            path = QtPathEdit(str(value), spec, self._content_base)
+            path.editingFinished.connect(lambda n=name, w=path: self._apply(n, w.text()))
+            return path
+        if spec.multiline:
+            lines = QtMultilineEdit(str(value), spec.max_length)
+            lines.editingFinished.connect(lambda n=name, w=lines: self._apply(n, w.text()))
+            return lines
         if spec.text:
             line = QLineEdit(str(value))
             line.setMaxLength(spec.max_length)
@@ -113,16 +208,33 @@ class QtSiteEditor(QWidget):
             return box
         return None
 
+    def _content_base(self) -> Path | None:
+        """The folder the scenario's relative content paths are taken from (its file's), or
+        None for a scenario not yet read or saved (a picked file is then kept absolute)."""
+        from hktwin.model.scenario_io import known_content_base
+
+        return known_content_base(self.scenario)
+
     def _apply(self, name: str, value: Any) -> None:
         if self._site_id is None:
             return
         record = self.scenario.get(self._site_id)
         if record is None or getattr(record, name) == value:
             return
-        self.editor.update_site(self._site_id, **{name: value})
+        from hktwin.core.errors import DataError
 
-    def _refresh_values(self) -> None:
-        """Undo, redo and drags change the record under the form: show its values."""
+        try:
+            self.editor.update_site(self._site_id, **{name: value})
+        except DataError as exc:  # e.g. an image path that is not a PNG or JPEG: say so, revert
+            self.hint.setText(f"{type(record).__name__} {record.id}: {exc.problem}. {exc.fix}")
+            self.hint.setWordWrap(True)
+            self._refresh_values(force=True)
+            return
+        self.hint.setText(f"{type(record).__name__} {record.id}")
+
+    def _refresh_values(self, force: bool = False) -> None:
+        """Undo, redo and drags change the record under the form: show its values (`force`:
+        also in the widget being edited, to take back a refused value)."""
         record = self.scenario.get(self._site_id) if self._site_id else None
         if record is None:
             if self._site_id is not None:
@@ -135,6 +247,7 @@ class QtSiteEditor(QWidget):
                 widget.setValue(widget.minimum() if value is None else value)
             elif isinstance(widget, QComboBox):
                 widget.setCurrentText(str(value))
-            elif isinstance(widget, QLineEdit) and not widget.hasFocus():
+            elif (isinstance(widget, QLineEdit | QtPathEdit | QtMultilineEdit)
+                  and (force or not widget.hasFocus())):
                 widget.setText(str(value))
             widget.blockSignals(False)
