@@ -134,6 +134,8 @@ def test_record_a_short_walk(qtbot, walk_window, tmp_path, suffix):
     box = win.ar_view.preview.street.box
     assert frames.shape[1] >= int(box.size[1]) - 1 and frames.shape[2] >= int(box.size[0]) - 1
     assert frames[0].std() > 5  # a picture, not a blank
+    OUT.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(OUT / f"walk-frame{suffix}.png", frames[-1][..., :3])
     assert win.twin.street == before  # the viewer is put back
     assert "Saved" in win.statusBar().currentMessage()
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from vispy import scene
 
-WALK_COLOR = (1.0, 0.78, 0.05, 1.0)
-WALK_EDGE = (0.15, 0.1, 0.0, 1.0)
+WALK_COLOR = (0.62, 0.22, 1.0, 1.0)  # violet: not a road (yellow), a cone (pink) or a site
+WALK_EDGE = (1.0, 1.0, 1.0, 1.0)
 LIFT_M = 4.0  # above the ground, so the line is not lost in the terrain's own pixels
 #: Drawn below the viewer's cone and dot (orders 500, 501) and above everything else.
 ORDER = 490
