@@ -374,3 +374,43 @@ def test_live_polling_follows_the_settings_interval_but_never_outpaces_a_source(
         session.feeds.pollers.clear()
         current.feed_polling.interval_s = before
         settings.save(current)
+
+
+def test_suggested_sites_join_the_scenario_as_one_undoable_draft(session):
+    """Planning.suggest_sites runs ai.suggest as a task; its cells land as one undo step."""
+    from packs import X0, Y0
+
+    area = (f"POLYGON(({X0 + 200} {Y0 + 1000}, {X0 + 1800} {Y0 + 1000}, {X0 + 1800} "
+            f"{Y0 + 1950}, {X0 + 200} {Y0 + 1950}, {X0 + 200} {Y0 + 1000}))")
+
+    session.planning.editor.place("cell", 833_600.0, 816_100.0, 5.0)
+    messages = []
+    session.planning.status.connect(messages.append)
+    try:
+        task = session.planning.suggest_sites(area, 3, kind="grid", max_candidates=30)
+        task.wait()
+        assert task.state == "done", task.error
+        cells = session.planning.scenario.cells
+        assert len(cells) == 4 and all(c.name.startswith("suggested #") for c in cells[1:])
+        assert len({c.id for c in cells}) == 4
+        assert "Suggested 3 sites" in messages[-1] and "Undo" in messages[-1]
+        session.planning.stack.undo()
+        assert len(session.planning.scenario.cells) == 1  # the draft is gone, the rest stays
+    finally:
+        session.planning.status.disconnect(messages.append)
+
+
+def test_cancellable_progress_stops_work_that_only_reports():
+    import threading
+
+    from hktwin.core.errors import Cancelled
+    from hktwin.core.progress import cancellable
+
+    seen, cancel = [], threading.Event()
+    report = cancellable(lambda f, m: seen.append(f), cancel)
+    report(0.1, "tile 1")
+    cancel.set()
+    with pytest.raises(Cancelled, match="20%"):
+        report(0.2, "tile 2")
+    assert seen == [0.1]
+

@@ -9,6 +9,7 @@ work reports one smooth bar.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -29,6 +30,23 @@ def sub_progress(progress: Progress | None, start: float, end: float) -> Progres
         progress(start + (end - start) * min(max(fraction, 0.0), 1.0), message)
 
     return report
+
+
+def cancellable(progress: Progress | None, cancel: threading.Event | None) -> Progress:
+    """`progress` that raises `Cancelled` once `cancel` is set: work that reports between its
+    steps but takes no cancel event of its own stops at its next report."""
+    report = progress or no_progress
+    if cancel is None:
+        return report
+
+    def check(fraction: float, message: str) -> None:
+        if cancel.is_set():
+            from hktwin.core.errors import Cancelled
+
+            raise Cancelled(f"cancelled at {fraction:.0%} ({message})")
+        report(fraction, message)
+
+    return check
 
 
 class TerminalProgress:

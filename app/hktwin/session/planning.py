@@ -33,6 +33,7 @@ PREVIEW_RESOLUTION_M = 20.0
 PREVIEW_RADIUS_M = 600.0
 EVALUATE_TASK = "evaluate"
 PREVIEW_TASK = "preview"
+SUGGEST_TASK = "suggest"
 COVERAGE_LAYER = "Coverage (RSRP)"
 PREVIEW_LAYER = "Coverage preview"
 DIFFERENCE_LAYER = "Difference (B - A)"
@@ -216,6 +217,53 @@ class Planning:
 
     def cancel(self) -> None:
         self.tasks.cancel(EVALUATE_TASK)
+
+    # -- suggested sites (issue 11, in the window) ---------------------------------------------
+    def suggest_sites(self, area: str, k: int, *, kind: str = "rooftops", band: str = "n78",
+                      max_candidates: int = 400, resolution_m: float | None = None
+                      ) -> Task | None:
+        """Choose `k` small cells for `area` (a district's name or a WKT polygon) with
+        `hktwin.ai.suggest` in the background; they join the scenario as a draft: one undo
+        step (Undo takes them all back), named "suggested #n". None when it is running."""
+        if self.tasks.running(SUGGEST_TASK):
+            return None
+        city = self.twin.city
+        if city is None:
+            self.status.emit("Open a city first")
+            return None
+
+        def work(progress, cancel):
+            from hktwin.ai.suggest import SCREEN_RES_M, resolve_area, suggest
+            from hktwin.core.progress import cancellable
+
+            return suggest(city, resolve_area(city, area), k, kind=kind, band=band,
+                           max_candidates=max(k, max_candidates),
+                           resolution_m=resolution_m or SCREEN_RES_M,
+                           progress=cancellable(progress, cancel))
+
+        task = self.tasks.submit(
+            SUGGEST_TASK, work, on_done=lambda result: self._on_suggested(result, city, area),
+            on_failed=lambda m: self.status.emit(f"Suggesting sites failed: {m}"),
+            on_cancelled=lambda: self.status.emit("Suggesting sites cancelled"))
+        if task is not None:
+            self.status.emit(f"Suggesting {k} sites for {area[:40]}...")
+        return task
+
+    def _on_suggested(self, result, city, area: str) -> None:
+        if city is not self.twin.city:
+            self.status.emit("Suggested sites dropped: another city was opened")
+            return
+        import dataclasses
+
+        with self.stack.group(f"Suggest {len(result.cells)} sites"):
+            for cell in result.cells:
+                fresh = dataclasses.replace(cell, id=self.scenario.new_id("cell"))
+                self.editor.add_site(fresh)
+        share = f" ({result.total / result.possible:.0%})" if result.possible else ""
+        unit = "people" if result.unit == "people" else "m² outdoors"
+        self.status.emit(f"Suggested {len(result.cells)} sites for {area[:40]}: they cover "
+                         f"{result.total:,.0f} {unit}{share}; Undo takes them back, Evaluate "
+                         "gives the final numbers")
 
     def _finish(self, message: str) -> None:
         self.busy.emit(False)
