@@ -388,6 +388,7 @@ class ArPreview:
         while len(self._card_images) <= i:
             visual = _overlay(scene.visuals.Image(interpolation="linear",
                                                   parent=self.street.box), 21)
+            visual.transform = STTransform()  # one per visual, moved (a new one re-links)
             visual.unfreeze()
             visual._hk_key = None
             visual.freeze()
@@ -409,15 +410,14 @@ class ArPreview:
         scale = min(band_w / iw, band_h / ih)
         x0 = (u0 + u1) / 2 - iw * scale / 2
         y0 = band_top + (band_h - ih * scale) / 2
-        visual.transform = STTransform(scale=(scale, scale, 1.0), translate=(x0, y0, 0.0))
+        visual.transform.scale = (scale, scale, 1.0)
+        visual.transform.translate = (x0, y0, 0.0)
         visual.visible = True
 
     def _draw_models(self, shown: list) -> None:
         """Each shown model anchor's mesh at its place in the street view's 3-D scene:
         standing with its middle at the content centre, opaque when the analysis sees it whole,
         translucent when ghosted (hidden ones are not shown, so not drawn)."""
-        from vispy.visuals.transforms import STTransform
-
         from hktwin.analysis.ar.occlusion import Visibility
 
         models = [(a, v, self.content[a.id].model) for a, v in shown
@@ -449,13 +449,16 @@ class ArPreview:
                     mesh.set_gl_state("opaque", depth_test=True, cull_face=False)
                 mesh._hk_key = key
             base = anchor.ground_m + anchor.height_m - anchor.content_size_m / 2
-            mesh.transform = STTransform(translate=(anchor.x - ox, anchor.y - oy, base))
+            mesh.transform.translate = (anchor.x - ox, anchor.y - oy, base)
             mesh.visible = True
 
     def _model_mesh(self, i: int) -> Any:
         """The i-th model's mesh (made once, reused frame after frame)."""
+        from vispy.visuals.transforms import STTransform
+
         while len(self._models) <= i:
             mesh = scene.visuals.Mesh(shading="flat", parent=self.street.box.scene)
+            mesh.transform = STTransform()
             mesh.order = 40  # after the city, so a ghosted one blends over it
             mesh.unfreeze()
             mesh._hk_key = None
