@@ -84,4 +84,14 @@ def probe(scenario: str) -> dict:
         colours = mesh.mesh_data.get_face_colors()
     out["ghost_alpha"] = float(np.max(colours[:, 3]))
     out["ghost_image"] = shot.canvas.render()
+    # As in the window: anchors from the Sites layer, content from the scenario file's folder.
+    from hktwin.model.analysis_layers import SitesLayer
+    from hktwin.model.scenario_io import load_scenario
+
+    preview.set_anchors(None)
+    preview.set_content_dir(None)
+    preview.twin.layers.append(SitesLayer("Sites", scenario=load_scenario(scenario)))
+    preview.refresh()
+    out["window_content_dir"] = str(preview.content_dir())
+    out["window_models_drawn"] = sum(m.visible for m in preview._models)
     return out

@@ -88,3 +88,9 @@ def test_a_damaged_image_leaves_the_card_without_it_and_warns_once(shot):
     assert "broken.png" in warning and "[broken.image]" in warning
     assert shot["warnings_after_refresh"] == shot["warnings"]
     assert shot["texts"] <= 2 * 6  # two labels per card, at most the card limit
+
+
+def test_anchors_from_the_sites_layer_take_content_from_the_scenario_files_folder(shot):
+    """The window's case: no anchors handed over, the scenario opened from its file."""
+    assert Path(shot["window_content_dir"]).name.startswith("ar-content")
+    assert shot["window_models_drawn"] == 1
