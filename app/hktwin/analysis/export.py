@@ -100,18 +100,38 @@ def write_sites_gpkg(path: Path, sites: SiteSet, result: CoverageResult | None =
               "anchors": _rows(sites.anchors, extra_anchors),
               "sensors": _rows(sites.sensors)}
     with atomic_path(path) as tmp:
-        written = False
-        for name, (records, points) in layers.items():
-            if not records:
-                continue
-            frame = gpd.GeoDataFrame(records, geometry=points, crs=CRS)
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
-                          **({"append": True} if written else {}))
-            written = True
-        if not written:  # an empty scenario still gets a readable (empty) cells layer
-            gpd.GeoDataFrame({"id": []}, geometry=[], crs=CRS).to_file(
-                tmp, layer="cells", driver="GPKG", engine="pyogrio")
+        try:
+            written = False
+            for name, (records, points) in layers.items():
+                if not records:
+                    continue
+                frame = gpd.GeoDataFrame(records, geometry=points, crs=CRS)
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
+                              **({"append": True} if written else {}))
+                written = True
+            if not written:  # an empty scenario still gets a readable (empty) cells layer
+                gpd.GeoDataFrame({"id": []}, geometry=[], crs=CRS).to_file(
+                    tmp, layer="cells", driver="GPKG", engine="pyogrio")
+        except Exception as exc:
+            # SQLite under GDAL words a full disk in many ways ("no such table: gpkg_contents"
+            # when its first tables could not be written): on a nearly full device, it is that.
+            if _nearly_full(Path(path).parent):
+                from hktwin.core.files import DiskFullError
+
+                raise DiskFullError(path) from exc
+            raise
     return Path(path)
+
+
+def _nearly_full(folder: Path) -> bool:
+    import shutil
+
+    from hktwin.core.files import NEARLY_FULL_BYTES
+
+    try:
+        return shutil.disk_usage(folder).free < NEARLY_FULL_BYTES
+    except OSError:
+        return False
 
 
 def _num(value) -> float:
