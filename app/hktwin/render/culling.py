@@ -18,18 +18,24 @@ Two tests, both conservative (a cell is dropped only when none of it can show):
 from __future__ import annotations
 
 import math
+import os
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+#: Culling on for new views (`HKTWIN_CULL=off` turns it off, to compare).
+ENABLED = os.environ.get("HKTWIN_CULL", "").lower() not in ("0", "off", "no", "false")
+
 #: Faces per cell on average (the cell size follows a mesh's density): smaller cells cull more
 #: closely and cost more to test and to index.
 FACES_PER_CELL = 48
 MIN_CELL_M, MAX_CELL_M = 30.0, 2_000.0
-#: Meshes smaller than this are drawn whole (culling them saves less than it costs).
+#: Meshes smaller than this are drawn whole (culling them saves less than it costs), and so is
+#: a mesh of which a view sees most (its index buffer would cost more than it saves).
 MIN_FACES = 2_048
+MAX_SHOWN = 0.7
 
 # Occlusion map: angular bins (degrees) and the depth levels occluders are sorted into.
 BIN_DEG = 0.5
@@ -270,13 +276,13 @@ class _NodeCull:
     def show(self, shown: np.ndarray) -> None:
         from vispy import gloo
 
-        if shown.all():
-            self.shown, self.faces = None, self.index.n_faces
-            return
         if self.shown is not None and np.array_equal(shown, self.shown):
             return
-        self.shown = shown
         vertices = self.index.vertices_of(shown)
+        if len(vertices) > 3 * MAX_SHOWN * self.index.n_faces:
+            self.shown, self.faces = None, self.index.n_faces
+            return
+        self.shown = shown
         self.faces = len(vertices) // 3
         if not len(vertices):
             self.buffer = None
@@ -341,7 +347,7 @@ class ViewCuller:
         self._root = root
         self.twin = twin
         self.occlusion = occlusion
-        self.enabled = True
+        self.enabled = ENABLED
         self._states: dict[int, tuple[Any, _NodeCull]] = {}
         self._key: tuple | None = None
         self._occluders: dict[int, tuple[Any, Any, Occluders]] = {}
@@ -362,8 +368,9 @@ class ViewCuller:
             node = stack.pop()
             if node is None or not node.visible:
                 continue
-            if isinstance(node, MeshVisual):
-                index = cull_index(getattr(node, "_visual", node))
+            source = getattr(node, "_visual", node)  # a mirror's original (`render.mirror`)
+            if isinstance(source, MeshVisual):
+                index = cull_index(source)
                 if index is not None and _plain_path(node, top):
                     out.append((node, index))
                 continue
