@@ -53,3 +53,29 @@ def test_link_chart_shows_the_forecast_and_its_band(qtbot, window, load):
     _, lo = window.history._band_low.getData()
     _, hi = window.history._band_high.getData()
     assert np.all(lo <= fy + 1e-9) and np.all(fy <= hi + 1e-9) and hi[-1] > lo[-1]
+
+
+def test_the_incidents_dock_lists_the_scan_and_goes_to_an_incident(qtbot, window, load):
+    """The built-in plugin's Incidents dock fills from the forecaster's scan of the recorded day;
+    a click moves the clock to the incident and selects its link."""
+    from hktwin.ui.incident_list import IncidentList
+
+    load(window)
+    forecaster = getattr(window.session.feeds.binding, "forecaster", None)
+    if forecaster is None:
+        pytest.skip("no traffic forecast model loads here (see hktwin.ai.demo)")
+    dock = next(d for d in window.docks.values() if isinstance(d.widget(), IncidentList))
+    panel = dock.widget()
+    qtbot.waitUntil(lambda: forecaster.incidents() is not None, timeout=90_000)
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=5000)
+    found = forecaster.incidents()
+    assert panel.table.rowCount() == len(found)  # the recorded day has incidents (issue 11)
+    traffic = window.twin.layers.get("Traffic")
+    first = found[0]
+    names = dict(zip([str(k) for k in traffic.keys], traffic.names, strict=False))
+    assert panel.table.item(0, 4).text() == str(names.get(first.link_id, f"Link {first.link_id}"))
+    panel.table.cellClicked.emit(0, 1)
+    assert int(window.twin.clock.time.timestamp()) == first.start
+    selection = window.twin.selection
+    assert selection is not None and selection.kind == "live" and selection.key == first.link_id
+    assert panel.table.item(0, 0).font().bold()  # under way at the clock's time

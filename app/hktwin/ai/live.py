@@ -124,6 +124,12 @@ class TrafficForecaster:
         t = int(when.timestamp()) if isinstance(when, datetime) else int(when)
         return result.active(t)
 
+    def incidents(self) -> list | None:
+        """The incidents (`ai.incidents.Incident`) of the scanned range, oldest first (None:
+        the scan has not finished)."""
+        result = self._range_scan
+        return None if result is None else sorted(result.incidents, key=lambda i: i.start)
+
     def incident_links(self, origin: datetime | int) -> list[str]:
         """Links flagged as unusual congestion at `origin` (looking back two hours)."""
         from hktwin.ai.incidents import scan
