@@ -352,19 +352,23 @@ class ArPreview:
         w, h = u1 - u0, v1 - v0
         size = float(np.clip(w / 14.0, 5.0, 16.0))
         body_size = size * 0.7
+        title_chars = max(int(w * 0.94 / (size * 96.0 / 72.0 * 0.55)), 6)
         title = anchor.name or anchor.id
+        if len(title) > title_chars:  # cut to the card's width (it is not wrapped)
+            title = title[: title_chars - 1].rstrip() + "…"
         body = [ln for ln in getattr(anchor, "text", "").splitlines() if ln.strip()] or [
             f"{view.distance_m:.0f} m · needs {anchor.required_dl_mbps:.0f} Mbit/s"]
-        held = self.stability.get(anchor.id)
-        if held is not None:
-            body.append(f"stability {held.score:.0%}")
         px_per_char = body_size * 96.0 / 72.0 * 0.52  # a proportional font's mean advance
         width_chars = max(int(w * 0.9 / px_per_char), 8)
         wrapped = [part for ln in body for part in textwrap.wrap(ln, width_chars) or [""]]
-        keep = BODY_LINES.get(view.kind, 3)
+        held = self.stability.get(anchor.id)
+        keep = BODY_LINES.get(view.kind, 3) - (held is not None and view.kind != "model")
         if len(wrapped) > keep:
             wrapped = [*wrapped[: keep - 1], textwrap.shorten(
-                " ".join(wrapped[keep - 1:]), width_chars, placeholder=" …")]
+                " ".join(wrapped[keep - 1:]), width_chars, placeholder=" …")] if keep else []
+        if held is not None:  # the positioning preview's score: always on the card
+            stability = f"stability {held.score:.0%}"
+            wrapped = [stability] if view.kind == "model" else [*wrapped, stability]
         cx = (u0 + u1) / 2
         title_rgb, body_rgb = (0.05, 0.2, 0.25), (0.15, 0.15, 0.15)
         if view.kind == "image":  # title band, the image, body band
