@@ -64,7 +64,8 @@ class CullIndex:
         """From a face-indexed vertex array ((n, 3, 3) or (3n, 3): three vertices per face)."""
         tri = np.asarray(vertices, np.float32).reshape(-1, 3, 3)
         n = len(tri)
-        centre = tri[:, :, :2].mean(axis=1)
+        a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+        centre = (a[:, :2] + b[:, :2] + c[:, :2]) / 3.0
         lo_xy, hi_xy = centre.min(axis=0), centre.max(axis=0)
         area = max(float(np.prod(hi_xy - lo_xy)), 1.0)
         size = float(np.clip(math.sqrt(area * FACES_PER_CELL / max(n, 1)), MIN_CELL_M,
@@ -72,12 +73,15 @@ class CullIndex:
         ij = np.floor((centre - lo_xy) / size).astype(np.int64)
         key = ij[:, 0] * (int(ij[:, 1].max(initial=0)) + 1) + ij[:, 1]
         faces = np.argsort(key, kind="stable")
-        _, first, cell = np.unique(key, return_index=True, return_inverse=True)
-        sorted_tri = tri[faces]
-        starts = np.searchsorted(cell[faces], np.arange(len(first)))
-        lo = np.minimum.reduceat(sorted_tri.min(axis=1), starts, axis=0).astype(np.float64)
-        hi = np.maximum.reduceat(sorted_tri.max(axis=1), starts, axis=0).astype(np.float64)
-        return CullIndex(lo, hi, cell.astype(np.int32), n)
+        new = np.empty(n, bool)
+        new[:1] = True
+        np.not_equal(key[faces][1:], key[faces][:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        cell = np.empty(n, np.int32)
+        cell[faces] = np.cumsum(new) - 1
+        lo = np.minimum.reduceat(np.minimum(np.minimum(a, b), c)[faces], starts, axis=0)
+        hi = np.maximum.reduceat(np.maximum(np.maximum(a, b), c)[faces], starts, axis=0)
+        return CullIndex(lo.astype(np.float64), hi.astype(np.float64), cell, n)
 
     def __len__(self) -> int:
         return len(self.lo)
@@ -106,28 +110,36 @@ class Occluders:
 
     @staticmethod
     def from_layer(layer: Any, origin: tuple[float, float]) -> Occluders:
-        import shapely
-
+        """A buildings layer's occluders: only buildings its tiles draw count."""
         b = layer.buildings
         drawn = np.unique(np.concatenate([t.mesh.face_owner for t in layer.tiles])
                           if layer.tiles else np.zeros(0, np.int64))
-        fp = b.footprints
-        keep = np.isin(b.ids, drawn) & (shapely.get_type_id(fp) == 3)
-        keep &= shapely.get_num_interior_rings(fp) == 0
+        keep = np.isin(b.ids, drawn)
+        return Occluders.from_footprints(b.footprints[keep], np.asarray(b.base)[keep],
+                                         np.asarray(b.height)[keep], origin)
+
+    @staticmethod
+    def from_footprints(footprints: np.ndarray, base: np.ndarray, height: np.ndarray,
+                        origin: tuple[float, float] = (0.0, 0.0)) -> Occluders:
+        """Occluders from footprints (EPSG:2326) standing from `base` to `base + height`; those
+        that are not single convex polygons without holes are left out (a courtyard or an L
+        does not hide all it spans)."""
+        import shapely
+
+        fp = np.asarray(footprints, dtype=object)
+        keep = (shapely.get_type_id(fp) == 3) & (shapely.get_num_interior_rings(fp) == 0)
         rows = np.flatnonzero(keep)
         hull = shapely.area(shapely.convex_hull(fp[rows]))
-        convex = shapely.area(fp[rows]) >= 0.995 * np.maximum(hull, 1e-9)
-        rows = rows[convex]
+        rows = rows[shapely.area(fp[rows]) >= 0.995 * np.maximum(hull, 1e-9)]
         polys = shapely.transform(fp[rows], lambda c: c - np.asarray(origin))
         coords, owner = shapely.get_coordinates(shapely.get_exterior_ring(polys),
                                                 return_index=True)
         first = np.searchsorted(owner, np.arange(len(rows)))
-        base = np.asarray(b.base, np.float64)[rows]
-        top = base + np.asarray(b.height, np.float64)[rows]
-        return Occluders(coords[:, 0], coords[:, 1], first,
-                         np.asarray(b.centroid_x)[rows] - origin[0],
-                         np.asarray(b.centroid_y)[rows] - origin[1],
-                         base + 0.2, top - 0.2, polys)
+        centre = shapely.get_coordinates(shapely.centroid(polys))
+        bottom = np.asarray(base, np.float64)[rows]
+        top = bottom + np.asarray(height, np.float64)[rows]
+        return Occluders(coords[:, 0], coords[:, 1], first, centre[:, 0], centre[:, 1],
+                         bottom + 0.2, top - 0.2, polys)
 
 
 def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -293,7 +305,9 @@ class _NodeCull:
             self.buffer.set_data(vertices)
 
 
-_INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # MeshData -> CullIndex
+#: Buildings table -> (tiles, scene origin, Occluders): shared by every view of a twin.
+_OCCLUDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def cull_index(visual: Any) -> CullIndex | None:
@@ -350,7 +364,6 @@ class ViewCuller:
         self.enabled = ENABLED
         self._states: dict[int, tuple[Any, _NodeCull]] = {}
         self._key: tuple | None = None
-        self._occluders: dict[int, tuple[Any, Any, Occluders]] = {}
         self.updates = 0  # times the visible cells were worked out (camera or data changed)
         self.n_occluders = 0
 
@@ -380,20 +393,17 @@ class ViewCuller:
     def _occluders_now(self) -> list[Occluders]:
         from hktwin.model.layers import BuildingsLayer
 
-        out, seen = [], set()
+        out = []
+        origin = tuple(self.twin.origin)
         for layer in self.twin.layers:
             if (not isinstance(layer, BuildingsLayer) or not layer.visible or layer.lod
                     or layer.opacity < 1.0 or layer.buildings is None):
                 continue
-            key = id(layer)
-            seen.add(key)
-            found = self._occluders.get(key)
-            if found is None or found[0] is not layer or found[1] is not layer.tiles:
-                found = (layer, layer.tiles, Occluders.from_layer(layer, self.twin.origin))
-                self._occluders[key] = found
+            found = _OCCLUDERS.get(layer.buildings)
+            if found is None or found[0] is not layer.tiles or found[1] != origin:
+                found = (layer.tiles, origin, Occluders.from_layer(layer, origin))
+                _OCCLUDERS[layer.buildings] = found
             out.append(found[2])
-        for key in set(self._occluders) - seen:
-            del self._occluders[key]
         return out
 
     def _layers_key(self) -> tuple:
