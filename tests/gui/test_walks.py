@@ -194,6 +194,20 @@ def test_walk_report_table_equals_evaluate_walk(qtbot, walk_window, tmp_path):
     qtbot.waitUntil(lambda: report.report is not first and report.report is not None,
                     timeout=30_000)
     assert len(report.report.path) < len(first.path)
+    # a new anchor is reported too; a closed report works nothing out until shown again
+    second = report.report
+    win.session.planning.editor.place("anchor", X0 + 380.0, Y0 + 1497.0, 2.0, name="Third")
+    qtbot.waitUntil(lambda: report.report is not second and report.report is not None,
+                    timeout=30_000)
+    assert report.table.rowCount() == 3
+    win.walk_report_dock.close()
+    third = report.report
+    win.session.walk.set_points(points)
+    qtbot.wait(600)
+    assert report.report is third and not win.session.tasks.running("walk")
+    win.actions["walk_report"].trigger()
+    qtbot.waitUntil(lambda: report.report is not third and report.report is not None,
+                    timeout=30_000)
 
 
 def test_walk_geojson_menu_round_trip_and_a_bad_file(qtbot, walk_window, tmp_path):

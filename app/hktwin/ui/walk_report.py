@@ -65,7 +65,11 @@ class QtWalkReport(QWidget):
         self.summary.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("walk %p%")
+        self.progress.setFixedWidth(220)
+        keep = self.progress.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # showing it never lays the window out again
+        self.progress.setSizePolicy(keep)
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -122,14 +126,38 @@ class QtWalkReport(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self.evaluate)
+        self._stale = False
+        self._anchors: tuple = ()
+        self._scenario = None
         self.walk.changed.connect(self._schedule)
         self.session.planning.evaluated.connect(self._schedule)
+        self.session.planning.scenario_changed.connect(self._watch_scenario)
         self.session.tasks.progressed.connect(self._on_progress)
+        self._watch_scenario(self.session.planning.scenario)
         self._schedule()
 
     # -- computing -----------------------------------------------------------------------------
     def _schedule(self, *_: object) -> None:
         self._debounce.start()
+
+    def _watch_scenario(self, scenario: Any) -> None:
+        if self._scenario is not None:
+            self._scenario.changed.disconnect(self._on_scenario_edit)
+        self._scenario = scenario
+        self._anchors = tuple(scenario.anchors)
+        scenario.changed.connect(self._on_scenario_edit)
+        self._schedule()
+
+    def _on_scenario_edit(self) -> None:
+        anchors = tuple(self._scenario.anchors)  # cells moving: the next evaluation tells
+        if anchors != self._anchors:
+            self._anchors = anchors
+            self._schedule()
+
+    def showEvent(self, event: Any) -> None:  # a report hidden meanwhile is worked out now
+        super().showEvent(event)
+        if self._stale:
+            self._schedule()
 
     def _device(self) -> tuple[str, str]:
         view = getattr(self.window, "ar_view", None)
@@ -144,6 +172,10 @@ class QtWalkReport(QWidget):
         from hktwin.session.walks import evaluate_session_walk, latest_coverage
 
         self._debounce.stop()
+        if not self.isVisible():  # a closed dock works nothing out until it is shown again
+            self._stale = True
+            return None
+        self._stale = False
         tasks = self.session.tasks
         if tasks.running(WALK_TASK):
             self._pending = True
@@ -183,9 +215,10 @@ class QtWalkReport(QWidget):
         self.session.tasks.cancel(WALK_TASK)
 
     def _on_progress(self, task, fraction: float, message: str) -> None:
-        if task.name == WALK_TASK:
-            self.progress.setValue(int(fraction * 1000))
-            self.progress.setFormat(f"{message} %p%")
+        value = int(fraction * 1000)
+        if task.name == WALK_TASK and value - self.progress.value() >= 100:
+            # 10% steps: QProgressBar repaints at once, which costs ~30 ms beside a GL canvas
+            self.progress.setValue(value)
 
     def _ended(self) -> None:
         self.progress.hide()
@@ -313,9 +346,16 @@ class QtWalkReport(QWidget):
         return out
 
     def close_report(self) -> None:
-        self._debounce.stop()
+        """Stop listening to the session (the dock is going; the session may stay)."""
+        import contextlib
+
+        with contextlib.suppress(RuntimeError):  # Qt may have deleted the timer already
+            self._debounce.stop()
         self.walk.changed.disconnect(self._schedule)
         self.session.planning.evaluated.disconnect(self._schedule)
+        self.session.planning.scenario_changed.disconnect(self._watch_scenario)
+        if self._scenario is not None:
+            self._scenario.changed.disconnect(self._on_scenario_edit)
         self.session.tasks.progressed.disconnect(self._on_progress)
         self.session.tasks.cancel(WALK_TASK)
 
@@ -342,6 +382,7 @@ def show_walk_report(window: Any) -> QtWalkReport:
         if time_dock is not None:  # the report takes most of the bottom row
             window.resizeDocks([time_dock, dock], [1, 3], Qt.Orientation.Horizontal)
         window.walk_report, window.walk_report_dock = report, dock
+        dock.destroyed.connect(lambda *_: report.close_report())
     window.walk_report_dock.show()
     window.walk_report_dock.raise_()
     return report
