@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+from vispy.gloo import VertexBuffer
 from vispy.visuals.filters import Filter
 
 from hktwin.render import colors
@@ -31,8 +32,12 @@ from hktwin.render import colors
 #: Victoria Harbour, for the sun's position (the whole territory is within 0.3 degrees).
 HK_LAT, HK_LON = 22.29, 114.17
 
+#: Where the facade shader measures from (central Hong Kong in EPSG:2326): float32 holds the
+#: window grid steadier near its origin than 830 km from the grid's.
+ORIGIN = (836000.0, 820000.0, 0.0)
+
 #: Buildings carry a code in their vertex alpha: alpha = ALPHA_BASE + (code + 0.5) / ALPHA_SCALE.
-ALPHA_BASE, ALPHA_SCALE = 0.5, 8192.0
+ALPHA_BASE, ALPHA_SCALE = 0.5, 65536.0
 
 
 def sun_position(when: datetime, lat: float = HK_LAT, lon: float = HK_LON) -> tuple[float, float]:
@@ -111,11 +116,13 @@ class Lighting:
 
 
 # -- GLSL ----------------------------------------------------------------------------------------
+# Written for software GL (Mesa llvmpipe), where every fragment pays for every operation: no
+# branches (llvmpipe runs both sides), no sin/cos/exp/pow (polynomials and squarings instead),
+# nothing worked out per fragment that a uniform can hold.
 _VERT = """
 VARYINGS
 void hk_look_vertex() {
-    POS
-    EYE
+    BODY
 }
 """
 
@@ -124,34 +131,63 @@ void hk_look_vertex() {
 #: the clip w, the depth along the view axis), so the terrain needs no vertex code at all.
 _VARYINGS = {
     "terrain": (),
-    "buildings": ("varying vec3 v_hk_pos;",),
+    "buildings": ("varying vec4 v_hk_face;",),
     "water": ("varying vec3 v_hk_pos;", "varying vec3 v_hk_eye;"),
 }
 
-#: Only water needs the eye ray (its transforms cost more than the rest of the vertex).
-_VERT_EYE = """
+#: What each kind works out per vertex. Software GL shades a whole 4x4 block for each of the
+#: city's many tiny far triangles, so per vertex (3 a triangle) is far cheaper than per
+#: fragment: the facades decode their wall, relight it and set up the window grid here, and
+#: the fragment only draws the windows.
+_VERT_BODY = {"terrain": "", "water": """
+    v_hk_pos = $position;
     // The eye ray to this vertex: from the point of the near plane under it (well conditioned
     // in float32, and linear across a face, so it interpolates well).
     vec4 ps = $visual2scene(vec4($position, 1.0));
     vec4 doc = $scene2doc(ps);
     vec4 near = $doc2scene(vec4(doc.xy / doc.w, -1.0, 1.0));
     v_hk_eye = ps.xyz / ps.w - near.xyz / near.w;
-"""
+""", "buildings": """
+    // The vertex alpha (look_alpha): 6 bits each of the wall normal's x and y, 4 of the seed.
+    float t1 = $code.a * 64.0 - $alpha_base * 64.0;
+    float f1 = fract(t1);
+    float t2 = f1 * 64.0;
+    float seed = fract(t2);
+    vec2 nxy = vec2(t1 - f1, t2 - seed) * (1.0 / 31.5) - 1.0;
+    float roof = step(1.5, dot(nxy, nxy));  // roofs carry (-1, -1), which no wall can
+    vec3 n = vec3(nxy * (1.0 - roof), roof);
+    // Divide out the baked light of render.colors and apply the clock's (Looks.relight_terms:
+    // two thirds of the way, at most 10 % darker than the baked look, brightness folded in);
+    // roofs a darker tone, varied per building.
+    float light = max($relight_floor, $relight_base
+        + ($relight_num.x + $relight_num.y * max(dot(n, $light), 0.0))
+        / ($relight_den.x + $relight_den.y * max(dot(n, $baked_sun), 0.0)));
+    light *= 1.0 - roof * (0.21 - 0.084 * seed);
+    // Facades: floors every 3-3.5 m, window columns every 2.4-4 m, per building; along the
+    // wall from its exact direction (so columns do not jitter kilometres from the origin),
+    // from an origin in the territory (float32 keeps the grid steady); the seed also shifts
+    // the grid by whole cells, which varies the panes' shade from building to building.
+    vec3 p = $position - $origin;
+    vec2 cell = vec2(dot(p.xy, vec2(-n.y, n.x)) * (0.25 + 0.167 * seed),
+                     p.z * (0.333 - 0.047 * fract(seed * 7.31)));
+    cell += floor(seed * 16.0) * vec2(17.0, 5.0);
+    float ww = 0.55 + 0.3 * fract(seed * 3.7);  // window width share of a column
+    // Roofs: no windows (width 0, and a cell coordinate no window reaches).
+    v_hk_face = mix(vec4(cell, ww, light), vec4(0.25, 0.0, 0.0, light), roof);
+"""}
 
 _FRAG_HEAD = """
 VARYINGS
 
 // Helpers as macros: a vispy Function holds one GLSL function.
 #define HK_HASH(p) fract(dot((p), vec2(0.7548777, 0.5698403)))
-// Divide out the baked light of render.colors and apply the clock's.
-// Two thirds of the way, and at most 10 % darker than the baked look: the sun's side reads,
-// and the city stays light at any hour (snapshots and tests run at the wall clock's time).
-#define HK_RELIGHT(rgb, n) ((rgb) * $light_color * max(0.9, mix(1.0, \\
-    ($ambient + (1.0 - $ambient) * max(dot((n), $light), 0.0)) \\
-    / ($ambient + (1.0 - $ambient) * max(dot((n), $baked_sun), 0.0)), 0.65)))
-// x / (1 + x) rather than 1 - exp(-x): the same rise, cheaper on software GL.
-#define HK_HAZE_X max(1.0 / gl_FragCoord.w - $haze_start, 0.0) / $haze_distance
-#define HK_HAZE(rgb) mix((rgb), $horizon, $haze_max * (HK_HAZE_X) / (1.0 + (HK_HAZE_X)))
+// Distance haze: g^2 of g = 1 - start / distance (0 up to the start, towards 1 far away);
+// 1 / gl_FragCoord.w is the distance along the view axis, so this needs no division. The
+// start grows with the eye's height (Looks.set_eye_height): a view from high above is not
+// washed out.
+#define HK_HAZE(rgb) mix((rgb), $horizon, \
+    $haze_max * max(1.0 - $haze_start * gl_FragCoord.w, 0.0) \
+              * max(1.0 - $haze_start * gl_FragCoord.w, 0.0))
 """
 
 _FRAG_BODY = {
@@ -164,87 +200,84 @@ void hk_look() {
 """,
     "buildings": """
 void hk_look() {
-    vec4 c = gl_FragColor;
-    float code = floor((c.a - $alpha_base) * $alpha_scale);
-    float seed = (mod(code, 16.0) + 0.5) / 16.0;
-    float az_idx = floor(code / 16.0 + 0.01);
-    float az = az_idx / 255.0 * 6.2831853;
-    bool roof = az_idx > 254.5;
-    vec3 n = roof ? vec3(0.0, 0.0, 1.0) : vec3(sin(az), cos(az), 0.0);
-    vec3 dx = dFdx(v_hk_pos), dy = dFdy(v_hk_pos);  // outside the branch: defined everywhere
-    vec3 rgb = HK_RELIGHT(c.rgb, n);
-    if (roof) {
-        // Roofs: a darker, slightly warmer tone, varied per building.
-        rgb *= vec3(0.86, 0.84, 0.82) * (0.94 + 0.1 * seed);
-    } else {
-        // Facades: floors every ~3 m, window columns every 2.4-4 m, per building; along the
-        // wall from its exact direction (so columns do not jitter kilometres from the origin).
-        float col_w = 2.4 + 1.6 * seed;
-        float floor_h = 3.0 + 0.5 * fract(seed * 7.31);
-        vec2 t = vec2(-n.y, n.x);
-        float u = dot(v_hk_pos.xy, t);
-        vec2 du = vec2(dot(dx.xy, t), dot(dy.xy, t));
-        vec2 cell = vec2(u / col_w, v_hk_pos.z / floor_h);
-        float ww = 0.55 + 0.3 * fract(seed * 3.7);  // window width share of a column
-        // Where a cell shrinks under a few pixels, fade to its mean (no moire at distance);
-        // far away only the mean is worked out.
-        vec2 fw = vec2((abs(du.x) + abs(du.y)) / col_w, (abs(dx.z) + abs(dy.z)) / floor_h);
-        float fade = clamp(1.6 - 3.0 * max(fw.x, fw.y), 0.0, 1.0);
-        float w = ww * 0.52 * 0.4;
-        float pane = 1.0;
-        if (fade > 0.0) {
-            vec2 f = fract(cell);
-            float win = step(0.5 - 0.5 * ww, f.x) * step(f.x, 0.5 + 0.5 * ww)
-                      * step(0.30, f.y) * step(f.y, 0.82);
-            w = mix(w, win, fade);
-            pane = 0.85 + 0.3 * HK_HASH(floor(cell) + seed * 17.0);
-        }
-        vec3 glass = mix(vec3(0.20, 0.26, 0.33), $horizon * 0.8, 0.35) * pane * $light_color;
-        rgb = mix(rgb, glass, 0.72 * w);
-    }
+    // v_hk_face: the window cell (x along the wall, y up), the window width share, the light.
+    vec3 rgb = gl_FragColor.rgb * v_hk_face.w;
+    // Where a cell shrinks under a few pixels, fade to its mean (no moire at distance).
+    vec2 fw = fwidth(v_hk_face.xy);
+    float fade = clamp(1.6 - 3.0 * max(fw.x, fw.y), 0.0, 1.0);
+    vec2 f = fract(v_hk_face.xy) - vec2(0.5, 0.56);
+    float win = step(abs(f.x), 0.5 * v_hk_face.z) * step(abs(f.y), 0.26);
+    float w = mix(v_hk_face.z * 0.208, win, fade);
+    float pane = 1.0 + fade * (0.3 * HK_HASH(v_hk_face.xy - f) - 0.15);
+    rgb = mix(rgb, $glass * pane, 0.72 * w);
     gl_FragColor = vec4(HK_HAZE(rgb), 1.0);
 }
 """,
     "water": """
+// A cheap wave: about -sin(2 pi t), a parabola per half cycle (no trigonometry).
+#define HK_WAVE(t) (8.0 * (fract(t) - 0.5) * (1.0 - 2.0 * abs(fract(t) - 0.5)))
 void hk_look() {
     vec2 p = v_hk_pos.xy;
     // Ripples: the slope of three crossing wave trains (about 45, 24 and 13 m long), each
     // faded out where it falls under a few pixels, so the far sea calms instead of aliasing.
-    float px = length(fwidth(p));
+    // (The k / 2 pi are the wave numbers in cycles per metre.)
+    float px = 2.0 * length(fwidth(p));
     vec2 k1 = vec2(0.118, 0.070), k2 = vec2(-0.120, 0.230), k3 = vec2(0.400, -0.290);
-    vec2 s = k1 * cos(dot(p, k1)) * clamp(1.5 - 2.0 * px * length(k1), 0.0, 1.0)
-           + k2 * cos(dot(p, k2) + 1.7) * clamp(1.5 - 2.0 * px * length(k2), 0.0, 1.0)
-           + k3 * cos(dot(p, k3) + 0.4) * clamp(1.5 - 2.0 * px * length(k3), 0.0, 1.0);
+    vec2 s = k1 * HK_WAVE(dot(p, k1 * 0.15915494)) * clamp(1.5 - px * 0.1372, 0.0, 1.0)
+           + k2 * HK_WAVE(dot(p, k2 * 0.15915494) + 0.27) * clamp(1.5 - px * 0.2594, 0.0, 1.0)
+           + k3 * HK_WAVE(dot(p, k3 * 0.15915494) + 0.06) * clamp(1.5 - px * 0.4941, 0.0, 1.0);
     vec3 n = normalize(vec3(-0.35 * s, 1.0));
     vec3 e = normalize(v_hk_eye);
     float cosv = clamp(-dot(e, n), 0.0, 1.0);
     float m = 1.0 - cosv;
-    float fres = 0.04 + 0.96 * m * m * m * m * m;
+    float m2 = m * m;
+    float fres = 0.04 + 0.96 * m2 * m2 * m;
     vec3 r = reflect(e, n);
     vec3 sky = mix($horizon, $zenith, clamp(0.3 + r.z * 3.0, 0.0, 1.0));
-    vec3 deep = gl_FragColor.rgb * $light_color;
-    vec3 rgb = mix(deep, sky, min(fres, 0.30));
-    float glint = exp(180.0 * (dot(r, $sun) - 1.0)) * step(0.0, $sun.z);
-    rgb += glint * 0.8 * $light_color;
+    vec3 rgb = mix(gl_FragColor.rgb * $light_color, sky, min(fres, 0.30));
+    // The sun's glint: x^192, about exp(192 (x - 1)), by squaring.
+    float g = max(dot(r, $sun), 0.0);
+    g *= g; g *= g; g *= g; g *= g; g *= g; g *= g;
+    float g64 = g;
+    g *= g;
+    rgb += g * g64 * $glint;
     gl_FragColor.rgb = HK_HAZE(rgb);
 }
 """,
 }
 
 
+def _uniform(name: str, value):
+    from vispy.visuals.shaders import Variable
+
+    value = np.asarray(value, np.float32)
+    kind = "float" if value.ndim == 0 else f"vec{value.size}"
+    return Variable(f"uniform {kind} u_hk_{name}", float(value) if value.ndim == 0
+                    else tuple(float(v) for v in value))
+
+
 class Looks:
-    """The lighting of one twin, shared by all its look filters; follows the twin's clock."""
+    """The lighting of one twin, shared by all its look filters; follows the twin's clock.
+
+    Its uniforms are vispy `Variable`s shared by every filter and sky of the twin, so a change
+    of the clock or of the eye's height is one assignment, not one per tile.
+    """
 
     def __init__(self, clock=None) -> None:
         self.filters: weakref.WeakSet[LookFilter] = weakref.WeakSet()
         self.skies: weakref.WeakSet = weakref.WeakSet()
         self.clock = clock
         # Haze: none in the first 7 km (the planner's subject stays crisp), then towards
-        # `haze_max` of the horizon colour with an e-folding distance of `haze_distance`.
+        # `haze_max` of the horizon colour (a quarter of it at twice the start distance).
+        # From above `haze_height` the start grows with the eye's height (`set_eye_height`):
+        # the territory seen from 50 km up is not washed out, the harbour from 3 km unchanged.
         self.haze_start = 7000.0
-        self.haze_distance = 15000.0
         self.haze_max = 0.6
+        self.haze_height = 3000.0
+        self.eye_height = 0.0
+        self.uniforms: dict[str, object] = {}
         self.lighting = Lighting.at(clock.time if clock is not None else None)
+        self._update_uniforms()
         if clock is not None:
             clock.events.time.connect(self._on_time)
 
@@ -254,10 +287,62 @@ class Looks:
     def set_time(self, when: datetime | None) -> None:
         """Relight for `when` (None: the fixed presentation light)."""
         self.lighting = Lighting.at(when)
-        for f in list(self.filters):
-            f.update_uniforms()
+        self._update_uniforms()
         for sky in list(self.skies):
-            sky.update_uniforms()
+            sky.update()
+
+    def haze(self, eye_height: float) -> float:
+        """Where the haze starts, seen from `eye_height` metres up."""
+        return self.haze_start + 1.25 * max(float(eye_height) - self.haze_height, 0.0)
+
+    def set_eye_height(self, eye_height: float) -> None:
+        """The height of the eye of the view about to be drawn (`render.sky` sets it per
+        view before the city is drawn); a change under 2 % uploads nothing."""
+        if abs(eye_height - self.eye_height) <= 0.02 * max(abs(self.eye_height), 50.0):
+            return
+        self.eye_height = float(eye_height)
+        self._set("haze_start", self.haze(eye_height))
+
+    def _set(self, name: str, value) -> None:
+        var = self.uniforms.get(name)
+        if var is None:
+            self.uniforms[name] = _uniform(name, value)
+        else:
+            var.value = float(value) if np.ndim(value) == 0 else tuple(float(v) for v in value)
+
+    def _update_uniforms(self) -> None:
+        lt = self.lighting
+        tint = lt.light_color / lt.light_color.mean()
+        glass = _mix((0.20, 0.26, 0.33), lt.horizon * 0.8, 0.35) * lt.light_color
+        values = {
+            "ambient": float(colors.AMBIENT), "baked_sun": colors.SUN, "light": lt.light,
+            "light_color": lt.light_color, "horizon": lt.horizon, "zenith": lt.zenith,
+            "sun": lt.sun, "haze_start": self.haze(self.eye_height), "haze_max": self.haze_max,
+            # the light's colour at unit brightness, half strength
+            "ground_tint": 0.5 + 0.5 * tint,
+            "alpha_base": ALPHA_BASE, "glass": glass, **self.relight_terms(),
+            "glint": 0.8 * lt.light_color * (1.0 if lt.sun[2] >= 0.0 else 0.0),
+            "glow": lt.light_color * (1.0 if lt.altitude > -2.0 else 0.0),
+        }
+        for name, value in values.items():
+            self._set(name, value)
+
+    def relight_terms(self) -> dict:
+        """The facade relighting's constants: brightness * max(0.9, mix(1, N / D, 0.65)) with
+        N = a + (1 - a) max(n . light, 0) and D the same for the baked sun, as
+        max(floor, base + (num.x + num.y max(n . light, 0)) / (den.x + den.y max(...)))."""
+        a = float(colors.AMBIENT)
+        b = float(np.mean(self.lighting.light_color))  # the light is neutral (Lighting.at)
+        return {"relight_floor": 0.9 * b, "relight_base": 0.35 * b,
+                "relight_num": (0.65 * b * a, 0.65 * b * (1.0 - a)),
+                "relight_den": (a, 1.0 - a)}
+
+    def bind(self, function, names=None) -> None:
+        """Point the template variables of a shader function (all it has, or `names`) at the
+        shared uniforms."""
+        names = function.template_vars if names is None else set(names)
+        for name in names & self.uniforms.keys():
+            function[name] = self.uniforms[name]
 
     def close(self) -> None:
         if self.clock is not None:
@@ -295,46 +380,45 @@ class LookFilter(Filter):
 
     def __init__(self, kind: str, looks: Looks) -> None:
         varyings = "\n".join(_VARYINGS[kind])
-        vcode = (_VERT.replace("VARYINGS", varyings)
-                 .replace("POS", "v_hk_pos = $position;" if kind != "terrain" else "")
-                 .replace("EYE", _VERT_EYE if kind == "water" else ""))
+        self.vertex_code = bool(varyings)  # the terrain needs none
+        vcode = _VERT.replace("VARYINGS", varyings).replace("BODY", _VERT_BODY[kind])
         fcode = _FRAG_HEAD.replace("VARYINGS", varyings) + _FRAG_BODY[kind]
-        super().__init__(vcode=vcode if kind != "terrain" else None, vhook="post", vpos=1,
+        super().__init__(vcode=vcode if self.vertex_code else None, vhook="post", vpos=1,
                          fcode=fcode, fhook="post", fpos=1)
         self.kind = kind
         self.looks = looks
         looks.filters.add(self)
-        self.update_uniforms()
-
-    def update_uniforms(self) -> None:
-        lt, f = self.looks.lighting, self.fshader
-        f["ambient"] = float(colors.AMBIENT)
-        f["baked_sun"] = tuple(float(v) for v in colors.SUN)
-        f["light"] = tuple(float(v) for v in lt.light)
-        f["light_color"] = tuple(float(v) for v in lt.light_color)
-        f["horizon"] = tuple(float(v) for v in lt.horizon)
-        f["haze_distance"] = float(self.looks.haze_distance)
-        f["haze_max"] = float(self.looks.haze_max)
-        f["haze_start"] = float(self.looks.haze_start)
-        if self.kind == "terrain":  # the light's colour at unit brightness, half strength
-            tint = lt.light_color / lt.light_color.mean()
-            f["ground_tint"] = tuple(float(v) for v in 0.5 + 0.5 * tint)
-        if self.kind == "buildings":
-            f["alpha_base"], f["alpha_scale"] = ALPHA_BASE, ALPHA_SCALE
-        if self.kind == "water":
-            f["zenith"] = tuple(float(v) for v in lt.zenith)
-            f["sun"] = tuple(float(v) for v in lt.sun)
+        looks.bind(self.fshader)
+        if self.vertex_code:
+            looks.bind(self.vshader)
+            if "origin" in self.vshader.template_vars:
+                self.vshader["origin"] = ORIGIN
 
     def _attach(self, visual) -> None:
         super()._attach(visual)
-        if self.kind != "terrain":
+        if self.vertex_code:
             self.vshader["position"] = visual._vertices  # the mesh's own buffer, bound again
+        if self.kind == "buildings":  # and its colours (the code in the alpha), as they change
+            self._visual_ref = weakref.ref(visual)
+            visual.events.data_updated.connect(self._on_data_updated)
+            self._on_data_updated()
         _ATTACHED[visual] = self
         if self.kind == "water":
             tr = visual.transforms
             self.vshader["visual2scene"] = tr.get_transform("visual", "scene")
             self.vshader["scene2doc"] = tr.get_transform("scene", "document")
             self.vshader["doc2scene"] = tr.get_transform("document", "scene")
+
+    def _on_data_updated(self, event=None) -> None:
+        visual = self._visual_ref()
+        if visual is None:
+            return
+        try:
+            colours = visual.shared_program.vert["base_color"]
+        except KeyError:  # no data yet
+            return
+        if isinstance(colours, VertexBuffer):
+            self.vshader["code"] = colours
 
     def copy_to(self, visual) -> LookFilter:
         """The same look on another visual (a level-of-detail copy for another view)."""
@@ -365,14 +449,18 @@ def building_seeds(owner: np.ndarray) -> np.ndarray:
 
 
 def look_alpha(seed: np.ndarray, normals: np.ndarray) -> np.ndarray:
-    """The vertex alpha that carries a building's seed (16 levels) and its wall's compass
-    direction (256 levels; 255 for roofs) to the facade shader, which sets it back to opaque.
+    """The vertex alpha that carries a building's seed (16 levels) and its wall's normal (x and
+    y in 64 levels each; roofs (-1, -1)) to the facade shader, which sets it back to opaque.
 
     Exact per face (all of a face's vertices carry the same value), where a normal from
-    screen-space derivatives is noisy by degrees at kilometres from the origin in float32.
+    screen-space derivatives is noisy by degrees at kilometres from the origin in float32; and
+    decoded with a few multiplies and `fract`s (no trigonometry per fragment). A normal off by
+    a degree or two shifts and stretches the window grid along its wall imperceptibly.
     """
-    az = np.arctan2(normals[:, 0], normals[:, 1]) % (2 * np.pi)
-    az_idx = np.minimum(np.round(az / (2 * np.pi) * 255).astype(np.int64) % 255, 254)
-    az_idx[normals[:, 2] > 0.6] = 255
-    code = az_idx * 16 + np.minimum((np.asarray(seed) * 16).astype(np.int64), 15)
+    n = np.asarray(normals, np.float64)
+    xy = n[:, :2] / np.maximum(np.hypot(n[:, 0], n[:, 1]), 1e-9)[:, None]
+    q = np.clip(np.round((xy + 1.0) * 31.5), 0, 63).astype(np.int64)
+    q[n[:, 2] > 0.6] = 0  # roofs: (-1, -1), longer than any wall's unit normal
+    s = np.minimum((np.asarray(seed) * 16).astype(np.int64), 15)
+    code = q[:, 0] * 1024 + q[:, 1] * 16 + s
     return (ALPHA_BASE + (code + 0.5) / ALPHA_SCALE).astype(np.float32)

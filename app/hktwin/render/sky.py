@@ -41,9 +41,12 @@ void main() {
     float q = 1.0 - e;
     q = q * q * q;
     vec3 c = mix($horizon, $zenith, 1.0 - q * q);
+    // The sun's disc and glow: s^512 (about exp(512 (s - 1))) by squaring, and s^6.
     float s = max(dot(d, $sun), 0.0);
     float s3 = s * s * s;
-    c += $glow * (1.2 * exp(600.0 * (s - 1.0)) + 0.10 * s3 * s3);
+    float p = s * s;
+    p *= p; p *= p; p *= p; p *= p; p *= p; p *= p; p *= p; p *= p;
+    c += $glow * (1.2 * p + 0.10 * s3 * s3);
     gl_FragColor = vec4(min(c, vec3(1.0)), 1.0);
 }
 """
@@ -62,43 +65,43 @@ class SkyVisual(Visual):
                           cull_face=False)
         self.looks = looks
         looks.skies.add(self)
-        self.update_uniforms()
-
-    def update_uniforms(self) -> None:
-        lt = self.looks.lighting
-        frag = self.shared_program.frag
-        frag["horizon"] = tuple(float(v) for v in lt.horizon)
-        frag["zenith"] = tuple(float(v) for v in lt.zenith)
-        frag["sun"] = tuple(float(v) for v in lt.sun)
-        glow = lt.light_color * (1.0 if lt.altitude > -2.0 else 0.0)
-        frag["glow"] = tuple(float(v) for v in glow)
-        self.update()
+        looks.bind(self.shared_program.frag, ("horizon", "zenith", "sun", "glow"))
 
     def _prepare_transforms(self, view) -> None:
-        tr = view.get_transform("render", "visual")
-        view.view_program.vert["render2visual"] = tr
-        view.view_program.vert["bottom"] = _horizon_bottom(tr)
+        view.view_program.vert["render2visual"] = view.get_transform("render", "visual")
 
-
-def _horizon_bottom(render2visual) -> float:
-    """Where the quad may start (normalised device y): a little below the horizon seen by the
-    view, or the bottom of the view when that cannot be told (looking straight down or up)."""
-    try:
-        near, mid = (np.asarray(render2visual.map([0.0, 0.0, z, 1.0]), float) for z in (-1, 0))
-        near, mid = near[:3] / near[3], mid[:3] / mid[3]
-        ahead = mid[:2] - near[:2]
-        if np.hypot(*ahead) < 1e-9:
-            return -1.0
-        far = np.array([*(near[:2] + ahead / np.hypot(*ahead) * 1e5), near[2], 1.0])
-        p = np.asarray(render2visual.imap(far), float)
-        if p[3] <= 0:
-            return -1.0
-        return float(np.clip(p[1] / p[3] - 0.1, -1.0, 1.0))
-    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
-        return -1.0
+    def _prepare_draw(self, view) -> bool:
+        # Per frame and per view (transforms are prepared once, before the camera moves): the
+        # quad's bottom follows the horizon, and, drawn first, the sky hands this view's eye
+        # height to the haze of the city drawn next.
+        bottom, eye_height = _horizon_bottom(view.get_transform("render", "visual"))
+        view.view_program.vert["bottom"] = bottom
+        if eye_height is not None:
+            self.looks.set_eye_height(eye_height)
+        return True
 
     def _compute_bounds(self, axis, view):  # not part of the city's extent
         return None
+
+
+def _horizon_bottom(render2visual) -> tuple[float, float | None]:
+    """Where the quad may start (normalised device y): a little below the horizon seen by the
+    view, or the bottom of the view when that cannot be told (looking straight down or up);
+    and the height of the eye (None when it cannot be told)."""
+    try:
+        near, mid = (np.asarray(render2visual.map([0.0, 0.0, z, 1.0]), float) for z in (-1, 0))
+        near, mid = near[:3] / near[3], mid[:3] / mid[3]
+        eye = float(near[2]) if np.isfinite(near[2]) else None
+        ahead = mid[:2] - near[:2]
+        if np.hypot(*ahead) < 1e-9:
+            return -1.0, eye
+        far = np.array([*(near[:2] + ahead / np.hypot(*ahead) * 1e5), near[2], 1.0])
+        p = np.asarray(render2visual.imap(far), float)
+        if p[3] <= 0:
+            return -1.0, eye
+        return float(np.clip(p[1] / p[3] - 0.1, -1.0, 1.0)), eye
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+        return -1.0, None
 
 
 Sky = scene.visuals.create_visual_node(SkyVisual)
