@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.packs import write_tiny_pack
-from tests.plugins.plugin_test_helpers import write_plugin
+from plugin_test_helpers import write_plugin
 
 from hktwin.core.errors import DataError
+from packs import write_tiny_pack
 
 MANIFEST = """
     [plugin]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from tests.plugins.plugin_test_helpers import write_plugin
+from plugin_test_helpers import write_plugin
 
 import hktwin.plugins as hp
 

@@ -62,6 +62,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.add_argument("pack", type=Path, metavar="DIR", help="pack folder")
     info.add_argument("--json", action="store_true", help="print JSON")
 
+    packs = sub.add_parser("packs", help="list the packs a scenario's \"pack\" may name: the "
+                           "demo city, the packs in the user's data folder, plugins' samples")
+    packs.add_argument("--json", action="store_true", help="print JSON")
+
     fetch = sub.add_parser("fetch", help="download an official dataset and import it")
     fetch.add_argument("name", nargs="?", help="dataset name (see --list)")
     fetch.add_argument("--pack", type=Path, help="pack folder to import into")
@@ -79,7 +83,23 @@ def run(args: argparse.Namespace, warm: Warm | None = warm_pack) -> int:
         return _import(args, warm)
     if args.data_command == "info":
         return _info(args)
+    if args.data_command == "packs":
+        return _packs(args)
     return _fetch(args, warm)
+
+
+def _packs(args: argparse.Namespace) -> int:
+    """Name -> folder of every known pack (what a scenario's "pack" and `evaluate` resolve)."""
+    from hktwin.session.evaluation import known_packs
+
+    found = {name: str(folder) for name, folder in known_packs().items()}
+    if args.json:
+        print(json.dumps(found, indent=2, ensure_ascii=False))
+    else:
+        width = max(map(len, found), default=4)
+        for name, folder in found.items():
+            print(f"{name:<{width}}  {folder}")
+    return 0
 
 
 def _warm(args: argparse.Namespace, report, warm: Warm | None) -> None:

@@ -14,8 +14,10 @@ this module stays light and sits below every room it serves.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hktwin.plugins.manifest import KINDS, MANIFEST_NAME, Manifest, api_compatible, read_manifest
@@ -30,6 +32,8 @@ from hktwin.plugins.registry import (
     registry,
     reset_registry,
 )
+
+_log = logging.getLogger(__name__)
 
 #: name -> "module:attr" of the app types re-exported for plugins (imported on first access)
 _TYPES = {
@@ -322,6 +326,31 @@ def importer_for(path: Any, as_kind: str | None = None) -> Contribution | None:
     return None
 
 
+def sample_packs() -> dict[str, Path]:
+    """The sample data packs active plugins ship (`[[samples]]`, meta `path`: a folder inside
+    the plugin's package with a `manifest.json`), by name. One whose path leads out of its
+    package, or holds no pack, is left out with a warning."""
+    from hktwin.core.errors import DataError
+    from hktwin.plugins.registry import locate_manifest
+
+    out: dict[str, Path] = {}
+    for c in contributions("samples"):
+        rel = c.meta.get("path")
+        try:
+            root = locate_manifest(registry().plugin(c.plugin).entry_point).parent.resolve()
+        except (DataError, KeyError):
+            continue
+        target = (root / rel).resolve() if isinstance(rel, str) and rel.strip() else root
+        if target == root or root not in target.parents:
+            _log.warning("plugin %s: sample %s: path %r is not a folder inside the plugin",
+                         c.plugin, c.name, rel)
+        elif not (target / "manifest.json").is_file():
+            _log.warning("plugin %s: sample %s: %s holds no data pack", c.plugin, c.name, target)
+        else:
+            out.setdefault(c.name, target)
+    return out
+
+
 def cli_commands() -> dict[str, Contribution]:
     """Subcommand name -> contribution (its `module` has register/run), for `hktwin`."""
     return {c.name: c for c in contributions("cli")}
@@ -346,6 +375,7 @@ __all__ = [
     "cli_commands", "contribution", "contributions", "feed_source", "feed_source_names",
     "forecaster_for", "importer_for", "importer_names", "inspector_rows", "layer_contribution",
     "on_failure", "pack_kind_names", "pick_layer", "plugins", "read_manifest", "read_pack_layer",
-    "registry", "reset_registry", "run_analysis", "tour_step", "tour_step_names",
+    "registry", "reset_registry", "run_analysis", "sample_packs", "tour_step",
+    "tour_step_names",
     *_TYPES,
 ]

@@ -131,8 +131,8 @@ def packs_dir() -> Path:
 
 
 def known_packs() -> dict[str, Path]:
-    """Pack name -> folder: "demo", and every pack under `packs_dir()` by folder name and by
-    its manifest's name."""
+    """Pack name -> folder: "demo", every pack under `packs_dir()` by folder name and by its
+    manifest's name, then the plugins' sample packs (`[[samples]]`) by their names."""
     from hktwin.core.files import read_json
     from hktwin.core.paths import demo_pack_dir
 
@@ -146,6 +146,10 @@ def known_packs() -> dict[str, Path]:
                 name = read_json(folder / "manifest.json", 1 << 20, "pack manifest").get("name")
                 if isinstance(name, str) and name:
                     found.setdefault(name, folder)
+    from hktwin.plugins import sample_packs
+
+    for name, folder in sample_packs().items():
+        found.setdefault(name, folder)
     return found
 
 
