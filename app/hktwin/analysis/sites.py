@@ -320,7 +320,7 @@ def resolve_content(value: str, base: str | os.PathLike[str] | None) -> Path | N
     candidate = Path(value).expanduser()
     if candidate.is_absolute():
         return candidate
-    return (Path(base) if base is not None else Path.cwd()) / candidate
+    return (Path(base).expanduser().absolute() if base is not None else Path.cwd()) / candidate
 
 
 def _check_table() -> None:
