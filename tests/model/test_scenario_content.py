@@ -128,8 +128,9 @@ def test_a_scenario_made_in_memory_takes_its_paths_from_the_file_it_is_saved_to(
     scenario.add(ARAnchor("a-1", 834_000.0, 816_000.0, image="content/p.png"))
     assert content_path(scenario, "content/p.png") == tmp_path / "content" / "p.png"
     assert content_path(scenario, "") is None
-    write_autosave(scenario)  # the autosave copy does not decide where the scenario lives
-    assert content_base(scenario) == tmp_path
+    copy = load_scenario(write_autosave(scenario))  # the copy names the same file ...
+    assert content_path(copy, copy.anchors[0].image).resolve() == tmp_path / "content" / "p.png"
+    assert content_base(scenario) == tmp_path  # ... and does not decide where this one lives
     target = tmp_path / "saved" / "s.hktwin.json"
     target.parent.mkdir()
     save_scenario(scenario, target)

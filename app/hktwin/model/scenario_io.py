@@ -597,15 +597,16 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike[str], *,
     renamed over `path`. Content paths: a scenario read from a file (or given a
     `set_content_base`) has its relative paths rewritten relative to `path`'s folder, so they
     name the same files (the records in memory keep theirs); one with no folder yet (made in
-    memory) is written as it is, its paths meaning "from the file's folder", and, unless
-    `remember` is false (the autosave copy), takes that folder as its `content_base`.
+    memory) is written as it is, its paths meaning "from the file's folder", and takes that
+    folder as its `content_base`; but with `remember` false (the autosave copy) the paths are
+    rebased from the working folder they mean in memory, and nothing is remembered.
     """
     path = Path(path)
     folder = path.expanduser().absolute().parent
     base = _BASES.get(scenario)
     doc = scenario_to_dict(scenario)
-    if base is not None:
-        doc = _rebased(doc, base, folder)
+    if base is not None or not remember:  # an autosave copy keeps the meaning in memory
+        doc = _rebased(doc, content_base(scenario), folder)
     validate_document(doc, path)
     from hktwin.core.files import DiskFullError, atomic_write_json
 
