@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtWidgets import QFileDialog
 
 from hktwin.model.analysis_layers import CoverageLayer
 from hktwin.model.scenario_io import load_scenario, save_scenario
@@ -26,7 +27,8 @@ def evaluate_and_wait(qtbot, window, timeout_ms: int = 120_000):
     return planning.results[-1][1]
 
 
-def test_six_cells_evaluated_moved_compared_and_reported(qtbot, window, load, tmp_path):
+def test_six_cells_evaluated_moved_compared_and_reported(qtbot, window, load, tmp_path,
+                                                        monkeypatch):
     load(window)
     planning = window.planning
     planning.set_scenario(load_scenario(FIXTURE), FIXTURE)
@@ -50,7 +52,13 @@ def test_six_cells_evaluated_moved_compared_and_reported(qtbot, window, load, tm
     rows = [table.item(r, 0).text() for r in range(table.rowCount())]
     assert any(name.startswith("Δ gained_area_km2") for name in rows)
 
-    written = planning.export(tmp_path / "report")
+    # File > Export Report writes on the task thread; the status bar says when it is done.
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: str(tmp_path / "report"))
+    window.export_report()
+    qtbot.waitUntil(lambda: "Report written" in window.statusBar().currentMessage(),
+                    timeout=120_000)
+    written = planning.tasks.get("export").result
     html = written["report"].read_text(encoding="utf-8")
     assert "data:image/png;base64," in html and "rsrp" in html.lower()  # the map embedded
     assert written["coverage"].exists() and written["sites"].exists()

@@ -178,6 +178,21 @@ def test_the_exported_report_is_the_workflows_output_set(session, tmp_path):
     written = planning.export(tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUT_FILES)
     assert written["report"].read_text(encoding="utf-8").startswith("<!DOCTYPE html")
+    # The window's way: the same set written as a task, the status said when it is done.
+    messages = []
+    planning.status.connect(messages.append)
+    try:
+        task = planning.export_in_background(tmp_path / "again")
+        assert task.wait(120) and task.state == "done", task.error
+        assert sorted(p.name for p in (tmp_path / "again").iterdir()) == sorted(OUTPUT_FILES)
+        assert messages[-1] == f"Report written to {task.result['report']}"
+        bad = tmp_path / "a-file"
+        bad.write_text("not a folder")
+        failed = planning.export_in_background(bad)
+        failed.wait(60)
+        assert failed.state == "failed" and messages[-1].startswith("Export failed:")
+    finally:
+        planning.status.disconnect(messages.append)
 
 
 def test_cancelling_an_evaluation_reports_cancelled_not_failed(session):

@@ -34,6 +34,7 @@ PREVIEW_RADIUS_M = 600.0
 EVALUATE_TASK = "evaluate"
 PREVIEW_TASK = "preview"
 SUGGEST_TASK = "suggest"
+EXPORT_TASK = "export"
 COVERAGE_LAYER = "Coverage (RSRP)"
 PREVIEW_LAYER = "Coverage preview"
 DIFFERENCE_LAYER = "Difference (B - A)"
@@ -358,13 +359,35 @@ class Planning:
         if not self.results:
             self.status.emit("Evaluate coverage before exporting a report")
             return None
-        from hktwin.analysis.report import write_comparison_report
-        from hktwin.session.evaluation import write_evaluation
-
-        _, ev = self.results[-1]
-        written = dict(write_evaluation(ev, Path(folder)))
-        if self.comparison is not None and self.comparison.b is ev.result:
-            written["comparison"] = write_comparison_report(Path(folder) / "comparison.html",
-                                                            self.comparison)
+        written = _write_report(self.results[-1][1], self.comparison, Path(folder))
         self.status.emit(f"Report written to {written['report']}")
         return written
+
+    def export_in_background(self, folder: Path) -> Task | None:
+        """`export` as a task (the report's PDF takes seconds): the window stays responsive and
+        its progress bar shows it; a failure is one status line."""
+        if not self.results:
+            self.status.emit("Evaluate coverage before exporting a report")
+            return None
+        ev, comparison = self.results[-1][1], self.comparison
+
+        def work(progress, cancel):
+            progress(0.1, "Writing the report")
+            return _write_report(ev, comparison, Path(folder))
+
+        return self.tasks.submit(
+            EXPORT_TASK, work,
+            on_done=lambda written: self.status.emit(f"Report written to {written['report']}"),
+            on_failed=lambda m: self.status.emit(f"Export failed: {m}"),
+            on_cancelled=lambda: self.status.emit("Export cancelled"))
+
+
+def _write_report(ev: ScenarioEvaluation, comparison: Any, folder: Path) -> dict[str, Path]:
+    """An evaluation's output set, and comparison.html when `comparison` ends with it."""
+    from hktwin.analysis.report import write_comparison_report
+    from hktwin.session.evaluation import write_evaluation
+
+    written = dict(write_evaluation(ev, folder))
+    if comparison is not None and comparison.b is ev.result:
+        written["comparison"] = write_comparison_report(folder / "comparison.html", comparison)
+    return written

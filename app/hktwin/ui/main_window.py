@@ -50,7 +50,7 @@ FLIGHT_SECONDS = 1.2
 CLICK_TOLERANCE_PX = 4
 AUTOSAVE_MS = 30_000
 #: Tasks that show in the status bar's progress bar (previews run quietly while dragging).
-SHOWN_TASKS = frozenset({LOAD_TASK, "evaluate"})
+SHOWN_TASKS = frozenset({LOAD_TASK, "evaluate", "export", "suggest"})
 
 _AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
           "right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -560,11 +560,8 @@ class MainWindow(QMainWindow):
 
     def export_report(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export the report to a folder")
-        if folder:
-            try:
-                self.session.planning.export(Path(folder))
-            except HKTwinError as exc:
-                self._warn("Cannot export the report", str(exc))
+        if folder:  # written on the task thread: the PDF takes seconds
+            self.session.planning.export_in_background(Path(folder))
 
     def save_snapshot(self) -> None:
         from hktwin.render.snapshot import write_png
