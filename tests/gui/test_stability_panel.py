@@ -79,6 +79,11 @@ def test_stability_table_after_an_evaluation(qtbot, window, load):
     assert window.twin.selection is not None and window.twin.selection.key == "inside-1"
     panel.stability.selectRow(0)
     assert window.twin.selection.key == "anchor-1"
+    # ... and selecting an anchor elsewhere (the map, the site list) highlights its row.
+    planning.editor.select("inside-1")
+    assert {i.row() for i in panel.stability.selectedIndexes()} == {last}
+    planning.editor.select(planning.scenario.cells[0].id)
+    assert not panel.stability.selectedIndexes()
 
 
 def test_the_ar_dock_shows_vps_drift_by_default(qtbot, window, load):

@@ -152,6 +152,17 @@ class QtPlanningPanel(QWidget):
         self.sites.blockSignals(False)
         self._ids = ids
         self.delete.setEnabled(scenario.selected is not None)
+        self._follow_selection(scenario.selected)
+
+    def _follow_selection(self, site_id: str | None) -> None:
+        """The stability table highlights the selected anchor (picked anywhere)."""
+        ids = getattr(self, "_stability_ids", [])
+        self.stability.blockSignals(True)
+        if site_id in ids:
+            self.stability.selectRow(ids.index(site_id))
+        else:
+            self.stability.clearSelection()
+        self.stability.blockSignals(False)
 
     def _on_row(self, row: int) -> None:
         if 0 <= row < len(self._ids):
@@ -207,6 +218,7 @@ class QtPlanningPanel(QWidget):
         self.stability.resizeColumnsToContents()
         self.stability.blockSignals(False)
         self._fit_stability()
+        self._follow_selection(self.controller.scenario.selected)
 
     def _fit_stability(self) -> None:
         """As tall as its rows (up to `STABILITY_ROWS_SHOWN`), so the metrics keep the room."""
