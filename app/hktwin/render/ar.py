@@ -371,18 +371,12 @@ class ArPreview:
             wrapped = [stability] if view.kind == "model" else [*wrapped, stability]
         cx = (u0 + u1) / 2
         title_rgb, body_rgb = (0.05, 0.2, 0.25), (0.15, 0.15, 0.15)
-        if view.kind == "image":  # title band, the image, body band
-            title_y, body_top, body_bottom = v0 + h * 0.1, v0 + h * 0.8, v1 - h * 0.02
-        elif view.kind == "model":  # a short title card
-            title_y, body_top, body_bottom = v0 + h * 0.33, v0 + h * 0.58, v1 - h * 0.04
-        else:
-            title_y, body_top, body_bottom = v0 + h * 0.24, v0 + h * 0.45, v1 - h * 0.06
-        out = [(title, (cx, title_y), size, title_rgb)]
-        if wrapped:
-            step = min((body_bottom - body_top) / len(wrapped), body_size * 96.0 / 72.0 * 1.35)
-            top = (body_top + body_bottom) / 2 - step * len(wrapped) / 2
-            out.append(("\n".join(wrapped), (cx, top + step * len(wrapped) / 2), body_size,
-                        body_rgb))
+        # Where the title and the middle of the body sit, as shares of the card's height.
+        title_at, body_at = {"image": (0.1, 0.89),  # title band, the image, body band
+                             "model": (0.33, 0.77)}.get(view.kind, (0.24, 0.67))
+        out = [(title, (cx, v0 + h * title_at), size, title_rgb)]
+        if wrapped:  # one label, its lines centred on the body's place
+            out.append(("\n".join(wrapped), (cx, v0 + h * body_at), body_size, body_rgb))
         return out
 
     def _draw_card_image(self, i: int, image: Any, rect: Sequence[float], alpha: float) -> None:
