@@ -167,7 +167,7 @@ def test_add_keyframe_here_records_the_view(qtbot, demo, tmp_path):
 def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path, monkeypatch):
     import imageio.v3 as iio
 
-    from hktwin.ui.tour_player import capture_view, record_view
+    from hktwin.ui.capture import capture_view, record_view
 
     demo.twin.camera = CameraPose((834_000.0, 816_200.0, 0.0), 5000.0, 10.0, 35.0)
     qtbot.wait(300)  # the level-of-detail worker settles on this view
@@ -192,8 +192,13 @@ def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path, monkeyp
         demo.twin.camera = demo.twin.camera.moved(azimuth=10.0 + 5 * i)
         azimuths.append(demo.twin.camera.azimuth)
 
-    out = record_view(demo.canvas, tmp_path / "spin.mp4", seconds=1.0, fps=6, size=(320, 200),
+    rec = record_view(demo, tmp_path / "spin.mp4", seconds=1.0, fps=6, size=(320, 200),
                       before_frame=move)
+    assert rec.dialog is not None and rec.dialog.isVisible()  # the window keeps running
+    with qtbot.waitSignal(rec.finished, timeout=60_000) as done:
+        pass
+    out = done.args[0]
+    assert out == tmp_path / "spin.mp4" and len(azimuths) == 6
     frames = iio.imread(out, index=None)
     assert frames.shape[0] == 6 and frames.shape[1:3] == (200, 320)
     assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 1  # it turned
@@ -211,7 +216,17 @@ def test_capture_larger_than_the_screen_and_video(qtbot, demo, tmp_path, monkeyp
     titles["Capture View..."].trigger()
     assert Image.open(png).size == (2400, 1500)
     titles["Record View..."].trigger()
+    qtbot.waitUntil(lambda: demo.view_recording.done, timeout=60_000)
     assert len(iio.imread(mp4, index=None)) == 10  # 0.4 s at 25 frames a second
+    assert demo.statusBar().currentMessage() == f"Saved {mp4}"
+    # Cancel leaves no file behind and says so.
+    cancelled = record_view(demo, tmp_path / "never.mp4", seconds=5.0, fps=10)
+    from PySide6.QtWidgets import QPushButton
+
+    cancelled.dialog.findChild(QPushButton).click()  # the dialog's Cancel
+    qtbot.waitUntil(lambda: cancelled.done, timeout=10_000)
+    assert not (tmp_path / "never.mp4").exists() and cancelled.frame < 50
+    assert demo.statusBar().currentMessage() == "Recording cancelled"
 
 
 BROKEN_TOUR = """

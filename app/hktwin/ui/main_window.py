@@ -171,13 +171,13 @@ def _save_tour(window) -> None:
 
 
 def _capture_view(window) -> None:
-    from hktwin.ui.tour_player import capture_view_dialog
+    from hktwin.ui.capture import capture_view_dialog
 
     capture_view_dialog(window)
 
 
 def _record_view(window) -> None:
-    from hktwin.ui.tour_player import record_view_dialog
+    from hktwin.ui.capture import record_view_dialog
 
     record_view_dialog(window)
 

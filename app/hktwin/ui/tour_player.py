@@ -11,9 +11,8 @@ twin's clock and runs its action from the step registry. Kiosk rules (`kiosk=Tru
   `idle_resume_s` seconds without input the camera flies back into the tour where it paused;
 - Esc three times within `ESC_WINDOW_S` seconds closes the window (and ends `hktwin demo`).
 
-Also here: "Add keyframe here" (`add_keyframe_here`), saving the tour, and capturing a view
-as a picture larger than the screen (`capture_view`, rendered offscreen at that size) or as a
-video (`record_view`, through `analysis.ar.record`).
+Also here: "Add keyframe here" (`add_keyframe_here`) and saving the tour; capturing a view as a
+picture or a video is `ui.capture`.
 """
 
 from __future__ import annotations
@@ -717,51 +716,6 @@ def save_tour_dialog(window: Any) -> Path | None:
     return Path(path)
 
 
-def capture_view(canvas: Any, size: tuple[int, int]) -> np.ndarray:
-    """The canvas drawn at `size` (width, height) pixels, larger than the screen if asked: an
-    RGB array.
-
-    The scene is drawn again at that size (real detail, not an enlarged screenshot): the canvas
-    is resized for the one frame and put back. A canvas may be larger than the screen (only the
-    window is bound by it), and vispy's `render(size=...)` alone would draw the views at their
-    on-screen pixel size in a corner of the bigger image. A size of another shape than the
-    canvas shows more to the sides (or above and below), as a wider screen would.
-    """
-    w, h = (int(v) for v in size)
-    old = tuple(canvas.size)
-    scale = canvas.pixel_scale or 1.0
-    want = (max(1, round(w / scale)), max(1, round(h / scale)))
-    try:
-        if want != old:
-            canvas.size = want
-        image = canvas.render(alpha=False)
-    finally:
-        if tuple(canvas.size) != old:
-            canvas.size = old
-    if image.shape[:2] != (h, w):  # a fractional pixel scale: trim or pad to the exact size
-        out = np.zeros((h, w, 3), np.uint8)
-        hh, ww = min(h, image.shape[0]), min(w, image.shape[1])
-        out[:hh, :ww] = image[:hh, :ww]
-        image = out
-    return image
-
-
-def record_view(canvas: Any, path: str | Path, seconds: float, fps: float = 25.0,
-                size: tuple[int, int] | None = None, before_frame=None, progress=None) -> Path:
-    """Record the canvas to MP4 or GIF: `before_frame(i, t)` moves the scene for frame i."""
-    from hktwin.analysis.ar.record import record_video
-
-    n = max(1, round(seconds * fps))
-
-    def frame(i: int) -> np.ndarray:
-        if before_frame is not None:
-            before_frame(i, i / fps)
-        QApplication.processEvents()
-        return capture_view(canvas, size or canvas.size)
-
-    return record_video(path, frame, n, fps, progress=progress)
-
-
 #: Menu entries a kiosk visitor may still use by their keys: moving the camera and the views.
 KIOSK_ALLOWED = ("Pan ", "Zoom ", "Turn ", "Tilt ", " view", "Home")
 
@@ -842,50 +796,3 @@ def run_demo(tour_path: Path | None = None, lang: str = "both", time_scale: floa
             player.stop()
             log.info("demo ended: %d steps entered, %d loops, %d step errors",
                      len(player.entered), player.loops, len(player.errors))
-
-
-def capture_view_dialog(window: Any) -> Path | None:
-    """View > Capture View...: a PNG of the canvas at a size the user chooses (any size up to
-    8192 px a side, larger than the screen)."""
-    from PySide6.QtWidgets import QFileDialog, QInputDialog
-
-    from hktwin.render.snapshot import write_png
-
-    text, ok = QInputDialog.getText(window, "Capture view", "Size (WIDTHxHEIGHT, pixels):",
-                                    text="3840x2160")
-    if not ok:
-        return None
-    try:
-        size = tuple(int(v) for v in text.lower().replace(" ", "").split("x"))
-        if len(size) != 2 or not all(16 <= v <= 8192 for v in size):
-            raise ValueError
-    except ValueError:
-        window._show_status(f"Capture: '{text}' is not WIDTHxHEIGHT within 16..8192 pixels")
-        return None
-    path, _ = QFileDialog.getSaveFileName(window, "Save capture", "hktwin-view.png",
-                                          "PNG (*.png)")
-    if not path:
-        return None
-    write_png(path, capture_view(window.canvas, size))
-    window._show_status(f"Saved {path} ({size[0]}x{size[1]})")
-    return Path(path)
-
-
-def record_view_dialog(window: Any) -> Path | None:
-    """View > Record View...: the canvas as it moves (the tour, a flight, the visitor) for a
-    number of seconds, to MP4 or GIF."""
-    from PySide6.QtWidgets import QFileDialog, QInputDialog
-
-    seconds, ok = QInputDialog.getDouble(window, "Record view", "Seconds:", 10.0, 0.5, 600.0, 1)
-    if not ok:
-        return None
-    path, _ = QFileDialog.getSaveFileName(window, "Save video", "hktwin-view.mp4",
-                                          "Video (*.mp4 *.gif)")
-    if not path:
-        return None
-    fps = 25.0 if path.lower().endswith(".mp4") else 10.0
-    size = tuple(window.canvas.size)
-    out = record_view(window.canvas, path, seconds, fps, size=size,
-                      progress=lambda f, m: window._show_status(f"Recording: {m}"))
-    window._show_status(f"Saved {out}")
-    return out
