@@ -65,6 +65,9 @@ def test_draw_a_walk_with_clicks_and_keys(qtbot, walk_window):
     assert len(walk) == 2
     qtbot.keyClick(win.canvas.native, Qt.Key.Key_Return)
     assert not panel.drawing and len(walk) == 2
+    street = win.twin.street  # the viewer stands at the start, facing along the walk
+    assert (street.x, street.y) == pytest.approx(walk.points[0], abs=1e-6)
+    assert street.heading == pytest.approx(90.0, abs=3.0)
     # the overlay draws the polyline on the overview
     overlay = win.walk_overlay
     assert overlay.line.visible and len(overlay.scene_points()) == 2
@@ -183,7 +186,9 @@ def test_walk_report_table_equals_evaluate_walk(qtbot, walk_window, tmp_path):
     assert "not evaluated" in report.summary.text()
     out = report.export_csv(tmp_path / "walk.csv")
     assert out.read_text().count("\n") == 1 + len(rows)
-    # screenshot of the window with the walk drawn and the report dock
+    # screenshot of the window with the walk drawn and the report dock, halfway along
+    player = win.ar_view.walks.player
+    player.seek(len(player.path) // 3)
     OUT.mkdir(parents=True, exist_ok=True)
     qtbot.wait(50)
     render(win)

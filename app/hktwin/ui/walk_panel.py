@@ -334,9 +334,12 @@ class WalkPanel(QWidget):
         self.draw_button.setChecked(True)
 
     def finish_drawing(self) -> None:
-        """End drawing, keeping the points."""
+        """End drawing, keeping the points; the viewer stands at the walk's start."""
+        was = self.drawing
         self.drawing = False
         self.draw_button.setChecked(False)
+        if was and self.player.path is not None:
+            self.player.seek(0)
 
     def cancel_drawing(self) -> None:
         """End drawing and put back the walk as it was before."""

@@ -81,8 +81,8 @@ class QtWalkReport(QWidget):
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(lambda: self.export_csv())
         top = QHBoxLayout()
-        top.addWidget(self.summary, 1)
         top.addWidget(self.progress)
+        top.addStretch(1)
         for b in (self.cancel_button, self.recompute_button, self.export_button):
             top.addWidget(b)
 
@@ -119,6 +119,7 @@ class QtWalkReport(QWidget):
         body.setStretchFactor(1, 1)
         body.setSizes([520, 480])
         layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
         layout.addLayout(top)
         layout.addWidget(body, 1)
 
