@@ -255,3 +255,10 @@ def test_a_models_title_card_stands_above_it_and_an_image_card_is_taller():
     _, v, _ = cam.project(top)
     assert views["kiosk"].rect[3] < v[0]  # the card's bottom is above the model's top
     assert views["kiosk"].v > views["kiosk"].rect[3]  # the model's middle is below the card
+
+
+def test_without_trimesh_a_model_is_a_data_error_not_a_crash(monkeypatch):
+    monkeypatch.setitem(sys.modules, "trimesh", None)  # `import trimesh` raises ImportError
+    path = CONTENT / "kiosk.glb"
+    _refused(lambda: load_model(path, 1.0, "k.model"), path=path, field="k.model",
+             says="trimesh")

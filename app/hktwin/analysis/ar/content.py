@@ -261,8 +261,11 @@ def _decode_model(path: Path, field_name: str) -> AnchorModel:
                             f"{MAX_MODEL_BYTES // 2**20} MiB", fix, field=field_name)
     import logging
 
-    import trimesh
-
+    try:
+        import trimesh
+    except ImportError:  # an install without it: the model is left out, the view goes on
+        raise DataError(path, "3D models need the trimesh package, which is not installed",
+                        "pip install trimesh (a dependency of HK Twin)", field=field_name) from None
     logging.getLogger("trimesh").setLevel(logging.ERROR)  # its parse chatter is not ours
     try:
         resolver = trimesh.resolvers.FilePathResolver(str(path))
