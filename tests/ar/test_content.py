@@ -262,3 +262,12 @@ def test_without_trimesh_a_model_is_a_data_error_not_a_crash(monkeypatch):
     path = CONTENT / "kiosk.glb"
     _refused(lambda: load_model(path, 1.0, "k.model"), path=path, field="k.model",
              says="trimesh")
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "{not json", '{"buffers": 5}'])
+def test_a_gltf_that_is_not_a_gltf_document_is_refused(tmp_path, text):
+    path = tmp_path / "odd.gltf"
+    path.write_text(text)
+    with pytest.raises(DataError) as caught:
+        load_model(path, 1.0, "odd.model")
+    assert caught.value.field == "odd.model" and caught.value.path == str(path)

@@ -200,8 +200,7 @@ def _decode_image(path: Path, field_name: str) -> CardImage:
     except UnidentifiedImageError:
         raise DataError(path, "not a readable image (damaged, or not a PNG or JPEG)", fix,
                         field=field_name) from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except Exception as exc:  # Pillow's decoders fail in many ways on a damaged file
         raise DataError(path, f"the image is damaged or cannot be decoded ({exc})", fix,
                         field=field_name) from None
     return CardImage(path, np.ascontiguousarray(rgba), (w, h))
@@ -223,12 +222,16 @@ def _gltf_sidecars_size(path: Path, raw: bytes, field_name: str) -> int:
     """Bytes of the files a .gltf names (buffers, textures), refusing any outside its folder."""
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        doc = None
+    if not isinstance(doc, dict):
         raise DataError(path, "not a glTF file (its JSON cannot be read)",
-                        "give a .glb, .gltf or .obj model", field=field_name) from None
+                        "give a .glb, .gltf or .obj model", field=field_name)
     folder = path.parent.resolve()
     total = 0
-    for entry in [*doc.get("buffers", []), *doc.get("images", [])]:
+    entries = [e for key in ("buffers", "images") if isinstance(doc.get(key), list)
+               for e in doc[key]]
+    for entry in entries:
         uri = entry.get("uri") if isinstance(entry, dict) else None
         if not isinstance(uri, str) or uri.startswith("data:"):
             continue
@@ -366,4 +369,8 @@ def anchor_content(anchor: Any, base: str | os.PathLike[str] | None = None) -> A
                 model = load_model(path, anchor.content_size_m, field=where)
         except DataError as exc:
             errors.append(exc)
+        except Exception as exc:  # whatever else a strange file does, the view goes on
+            errors.append(DataError(path, f"the file cannot be used ({type(exc).__name__}: "
+                                    f"{exc})"[:300], f"give a working {name} file or clear "
+                                    "the field", field=where))
     return AnchorContent(anchor.id, image, model, tuple(errors))
