@@ -240,7 +240,8 @@ class ArPreview:
 
     def load_content(self, anchors: Sequence[Any]) -> dict[str, Any]:
         """Each content anchor's `AnchorContent` (files cached by path and mtime); a file that
-        cannot be used is warned about once and left out."""
+        cannot be used is warned about once and left out. The view asks only for anchors
+        within their viewing radius (a scenario may hold thousands)."""
         from hktwin.analysis.ar.content import anchor_content
 
         base = self.content_dir()
@@ -298,12 +299,14 @@ class ArPreview:
 
         anchors = self.anchors()
         cam = self.camera(pose)
-        self.content = self.load_content(anchors)
+        self.content = self.load_content(
+            [a for a in anchors if math.hypot(a.x - pose.x, a.y - pose.y)
+             <= a.view_radius_m + a.content_size_m])  # only what can be shown from here
         kinds = []
-        for a in anchors:
+        for a in anchors:  # by what loaded; an anchor out of reach by its fields
             c = self.content.get(a.id)
-            kinds.append(card_kind(a, has_image=c is not None and c.image is not None,
-                                   has_model=c is not None and c.model is not None))
+            kinds.append(card_kind(a) if c is None else card_kind(
+                a, has_image=c.image is not None, has_model=c.model is not None))
         self.views = (layout_anchors(cam, anchors, self.occluder(), self.limit, kinds=kinds)
                       if anchors else [])
         shown = [(a, v) for a, v in zip(anchors, self.views, strict=True) if v.shown]
