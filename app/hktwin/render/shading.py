@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 import numpy as np
 from vispy.gloo import VertexBuffer
 from vispy.visuals.filters import Filter
+from vispy.visuals.shaders import Variable
 
 from hktwin.render import colors
 
@@ -194,8 +195,9 @@ _FRAG_BODY = {
     "terrain": """
 void hk_look() {
     // The baked smooth hillshade stays (relighting per face would show the triangles, and
-    // dimming would flatten the relief); the clock only tints it, and distance hazes it.
-    gl_FragColor.rgb = HK_HAZE(gl_FragColor.rgb * $ground_tint);
+    // dimming would flatten the relief; the light is neutral, so there is no tint): distance
+    // only hazes it.
+    gl_FragColor.rgb = HK_HAZE(gl_FragColor.rgb);
 }
 """,
     "buildings": """
@@ -312,14 +314,11 @@ class Looks:
 
     def _update_uniforms(self) -> None:
         lt = self.lighting
-        tint = lt.light_color / lt.light_color.mean()
         glass = _mix((0.20, 0.26, 0.33), lt.horizon * 0.8, 0.35) * lt.light_color
         values = {
             "ambient": float(colors.AMBIENT), "baked_sun": colors.SUN, "light": lt.light,
             "light_color": lt.light_color, "horizon": lt.horizon, "zenith": lt.zenith,
             "sun": lt.sun, "haze_start": self.haze(self.eye_height), "haze_max": self.haze_max,
-            # the light's colour at unit brightness, half strength
-            "ground_tint": 0.5 + 0.5 * tint,
             "alpha_base": ALPHA_BASE, "glass": glass, **self.relight_terms(),
             "glint": 0.8 * lt.light_color * (1.0 if lt.sun[2] >= 0.0 else 0.0),
             "glow": lt.light_color * (1.0 if lt.altitude > -2.0 else 0.0),
@@ -400,6 +399,7 @@ class LookFilter(Filter):
             self.vshader["position"] = visual._vertices  # the mesh's own buffer, bound again
         if self.kind == "buildings":  # and its colours (the code in the alpha), as they change
             self._visual_ref = weakref.ref(visual)
+            self.vshader["code"] = (0.0, 0.0, 0.0, 1.0)  # until the mesh has data
             visual.events.data_updated.connect(self._on_data_updated)
             self._on_data_updated()
         _ATTACHED[visual] = self
@@ -410,15 +410,21 @@ class LookFilter(Filter):
             self.vshader["doc2scene"] = tr.get_transform("document", "scene")
 
     def _on_data_updated(self, event=None) -> None:
+        """Read the mesh's own position and colour attributes (the same variables as its
+        shader's, so software GL fetches each once per vertex), as they are (re)set."""
         visual = self._visual_ref()
         if visual is None:
             return
-        try:
-            colours = visual.shared_program.vert["base_color"]
-        except KeyError:  # no data yet
-            return
-        if isinstance(colours, VertexBuffer):
-            self.vshader["code"] = colours
+        main = visual.view_program.vert
+        for theirs, mine in (("position", "position"), ("base_color", "code")):
+            try:
+                var = main[theirs]
+            except KeyError:  # no data yet
+                continue
+            if isinstance(var, Variable) and var.vtype == "attribute":
+                self.vshader[mine] = var
+            elif mine == "code" and isinstance(visual.shared_program.vert[theirs], VertexBuffer):
+                self.vshader[mine] = visual.shared_program.vert[theirs]
 
     def copy_to(self, visual) -> LookFilter:
         """The same look on another visual (a level-of-detail copy for another view)."""
