@@ -10,9 +10,10 @@ overview by `render.walk_visuals.WalkOverlay`; this module holds only the Qt par
 - playing: a `QTimer` on the GUI thread (rendering must be there) moves `twin.street` along
   the sampled path at 1.4 m/s times the chosen speed; the AR picture, the overview's dot and
   cone follow `twin.street`. The slider shows and scrubs the position.
-- recording: one frame per timer tick (the window stays responsive), written by
-  `analysis.ar.record.VideoWriter`, with a cancellable `QProgressDialog`; a cancelled or failed
-  recording leaves no file, and a write error is a message, not a traceback.
+- recording: one frame per timer tick (the window stays responsive) through
+  `ui.capture.FrameRecording` (`analysis.ar.record.VideoWriter`, a cancellable
+  `QProgressDialog`); a cancelled or failed recording leaves no file, and a write error is a
+  message, not a traceback.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressDialog,
     QPushButton,
     QSlider,
     QVBoxLayout,
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from hktwin.core.errors import HKTwinError
+from hktwin.ui.capture import FrameRecording
 
 log = logging.getLogger(__name__)
 
@@ -146,89 +147,36 @@ class WalkPlayer(QObject):
             self.state_changed.emit(state)
 
 
-class WalkRecording(QObject):
-    """Records a walk to MP4 or GIF one frame per timer tick, with a cancellable progress
-    dialog. `finished(path or None)` fires once; `error` holds the message of a failure."""
-
-    finished = Signal(object)
+class WalkRecording(FrameRecording):
+    """A walk recorded to MP4 or GIF: one frame per position of `path`, the phone's picture as
+    `preview` draws it there, one frame per timer tick (`ui.capture.FrameRecording`, which
+    owns the cancellable progress dialog and the writer). The viewer is put back where it
+    stood when the recording ends."""
 
     def __init__(self, window: Any, preview: Any, path: Any, out: Path, fps: float,
-                 parent: QObject | None = None, dialog: bool = True) -> None:
-        from hktwin.analysis.ar.record import VideoWriter
+                 dialog: bool = True) -> None:
+        start = window.twin.street
 
-        super().__init__(parent)
-        self.window, self.preview, self.path, self.out = window, preview, path, Path(out)
-        self.frame = 0
-        self.error: str | None = None
-        self.done = False
-        self._start_pose = window.twin.street
-        self.writer = VideoWriter(self.out, fps)  # a bad name or folder raises here
-        self.dialog: QProgressDialog | None = None
-        if dialog:
-            self.dialog = QProgressDialog(f"Recording {self.out.name}...", "Cancel", 0,
-                                          len(path), window)
-            self.dialog.setObjectName("walkRecordProgress")
-            self.dialog.setWindowTitle("Record walk")
-            self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-            self.dialog.setMinimumDuration(0)
-            self.dialog.setAutoClose(False)
-            self.dialog.setAutoReset(False)
-            self.dialog.canceled.connect(self.cancel)
-            self.dialog.show()
-        self.timer = QTimer(self)
-        self.timer.setInterval(0)
-        self.timer.timeout.connect(self._next)
-        self.timer.start()
+        def render(i: int) -> np.ndarray:
+            from hktwin.model.camera import StreetPose
 
-    def _render(self, i: int) -> np.ndarray:
-        from hktwin.model.camera import StreetPose
+            pitch = start.pitch if start is not None else 0.0
+            window.twin.street = StreetPose(float(path.x[i]), float(path.y[i]),
+                                            float(path.heading[i]), pitch,
+                                            ground=float(path.ground[i]))
+            box = preview.street.box
+            x, y = (int(v) for v in box.pos)
+            w, h = (int(v) for v in box.size)
+            return np.asarray(window.canvas.render())[y:y + h, x:x + w, :3]
 
-        p = self.path
-        pitch = self._start_pose.pitch if self._start_pose is not None else 0.0
-        self.window.twin.street = StreetPose(float(p.x[i]), float(p.y[i]), float(p.heading[i]),
-                                             pitch, ground=float(p.ground[i]))
-        box = self.preview.street.box
-        x, y = (int(v) for v in box.pos)
-        w, h = (int(v) for v in box.size)
-        return np.asarray(self.window.canvas.render())[y:y + h, x:x + w, :3]
-
-    def _next(self) -> None:
-        if self.done:
-            return
-        try:
-            if self.frame < len(self.path):
-                self.writer.append(self._render(self.frame))
-                self.frame += 1
-                if self.dialog is not None:
-                    self.dialog.setValue(self.frame)
-                    self.dialog.setLabelText(f"Recording {self.out.name}: frame {self.frame} "
-                                             f"of {len(self.path)}")
-                return
-            self._end(self.writer.close())
-        except (HKTwinError, OSError, RuntimeError, ValueError) as exc:
-            # write errors (a full disk, a folder gone) are told, never a traceback
-            log.warning("recording %s failed: %s", self.out, exc)
-            self.writer.abort()
-            self.error = str(exc)
-            self._end(None)
-
-    def cancel(self) -> None:
-        if self.done:
-            return
-        self.writer.abort()
-        self._end(None)
+        super().__init__(render, len(path), out, fps, parent=window, title="Record walk",
+                         dialog=dialog)
+        self.window, self.path, self._start_pose = window, path, start
 
     def _end(self, written: Path | None) -> None:
-        self.done = True
-        self.timer.stop()
-        if self.dialog is not None:
-            self.dialog.canceled.disconnect(self.cancel)
-            self.dialog.close()
-            self.dialog.deleteLater()
-            self.dialog = None
         if self._start_pose is not None:
             self.window.twin.street = self._start_pose
-        self.finished.emit(written)
+        super()._end(written)
 
 
 class _DrawKeys(QObject):
@@ -478,7 +426,7 @@ class WalkPanel(QWidget):
         self.player.pause()
         try:
             self.recording = WalkRecording(self.window, self.ar_view.preview, path, out, fps,
-                                           self, dialog=dialog)
+                                           dialog=dialog)
         except (HKTwinError, OSError) as exc:
             self._tell_failure(str(exc))
             return None
