@@ -372,6 +372,9 @@ def _runs(d: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
 
 def show_walk_report(window: Any) -> QtWalkReport:
     """Show the walk report dock (made on first use, below the overview)."""
+    from hktwin.ui.walk_panel import walk_overlay
+
+    walk_overlay(window)  # the walk it reports on is drawn on the map
     report = getattr(window, "walk_report", None)
     if report is None:
         dock = QDockWidget("Walk Report", window)
