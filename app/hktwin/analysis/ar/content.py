@@ -12,9 +12,11 @@ view draws the card without its image.
 Models: glTF's axes are +Y up (the glTF spec; OBJ exporters default to it too), the twin's +Z
 up, so a model is turned Y-up to Z-up, then scaled so the largest side of its bounding box is
 the anchor's `content_size_m`, and moved so the centre of its base sits at the origin. The
-renderer stands that base at the anchor's content centre less half the size (the model's
-middle is at the content centre, as a card's is). Face or vertex colours are kept (a textured
-model's texture is sampled to vertex colours); a model without any gets `DEFAULT_MODEL_RGBA`.
+renderer stands that base `content_size_m / 2` below the content centre (`ground_m +
+height_m`): a model as tall as it is wide has its middle there, as a card has, and an anchor
+with `height_m = content_size_m / 2` stands on the ground. Face or vertex colours are kept
+(a textured model's texture is sampled to vertex colours); a model without any gets
+`DEFAULT_MODEL_RGBA`.
 
 Loaded files are cached by (resolved path, modification time, size): a view that redraws
 every frame decodes a file once, and an edited file is read again.
