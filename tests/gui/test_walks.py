@@ -270,3 +270,20 @@ def test_walk_report_with_coverage_shades_the_shortfall(qtbot, walk_window):
     qtbot.wait(50)
     render(win)
     win.grab().save(str(OUT / "window-walk-report-coverage.png"))
+
+
+def test_a_recording_whose_window_goes_away_leaves_no_file(qtbot, tmp_path):
+    """ui.capture.FrameRecording: the parent widget destroyed mid-recording aborts the writer,
+    so no temporary video is left beside the target."""
+    import numpy as np
+    from PySide6.QtWidgets import QWidget
+
+    from hktwin.ui.capture import FrameRecording
+
+    parent = QWidget()
+    rec = FrameRecording(lambda i: np.zeros((32, 32, 3), np.uint8), 1000, tmp_path / "w.mp4",
+                         10.0, parent=parent, dialog=False)
+    qtbot.waitUntil(lambda: rec.frame >= 3, timeout=10_000)
+    parent.deleteLater()
+    qtbot.wait(100)
+    assert not list(tmp_path.iterdir())

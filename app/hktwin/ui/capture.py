@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from hktwin.core.errors import HKTwinError
 
@@ -92,6 +92,13 @@ class FrameRecording(QObject):
         self.timer.setInterval(0)
         self.timer.timeout.connect(self._next)
         self.timer.start()
+        # The window closing or the app quitting mid-recording leaves no temporary file.
+        writer, state = self.writer, self.__dict__  # plain Python: alive after the QObject
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.cancel)
+        if parent is not None:
+            parent.destroyed.connect(lambda *_: None if state["done"] else writer.abort())
 
     def _next(self) -> None:
         if self.done:
