@@ -29,9 +29,13 @@ def probed(tiny_pack):
 
 def test_a_second_view_uploads_no_mesh_again(probed):
     # The second view shares every buffer and texture; only small copies (lines, markers,
-    # labels) are sent again. A canvas of its own sends everything again.
+    # labels) and the views' culling index buffers are sent. A canvas of its own sends
+    # everything again.
     assert probed["one_view_bytes"] > 100_000
     assert probed["second_view_bytes"] < 0.1 * probed["one_view_bytes"], probed
+    # Culling per view sends lists of visible faces (4 bytes a vertex), never more than the
+    # triangles the two views hold.
+    assert probed["second_view_index_bytes"] <= 12 * sum(probed["n_faces"]), probed
     assert probed["alone_bytes"] > 0.9 * probed["one_view_bytes"]
 
 

@@ -15,6 +15,24 @@ from tests_helpers import count_uploaded_bytes
 STREET = (X0 + 330.0, Y0 + 1495.0, 90.0)
 
 
+def _count_index_bytes() -> dict:
+    """Bytes sent to index buffers from now on: the views' culling lists of visible faces,
+    which are not mesh data (the meshes draw without index buffers)."""
+    from vispy.gloo import glir
+
+    counts = {"bytes": 0}
+    original = glir.GlirParser._parse
+
+    def _parse(parser, command):
+        if command[0] == "DATA" and isinstance(parser._objects.get(command[1]),
+                                               glir.GlirIndexBuffer):
+            counts["bytes"] += int(getattr(command[3], "nbytes", 0))
+        return original(parser, command)
+
+    glir.GlirParser._parse = _parse
+    return counts
+
+
 def probe(pack: str) -> dict:
     from hktwin.render.snapshot import select_headless_backend
 
@@ -26,6 +44,7 @@ def probe(pack: str) -> dict:
     from hktwin.render.scene import CityCanvas
 
     counts = count_uploaded_bytes()
+    index_bytes = _count_index_bytes()  # each view's culling index buffers (render.culling)
     loaded = load_city(Path(pack), cache=False)
     twin = Twin(city=loaded.city)
     twin.camera = CameraPose((X0 + 1000, Y0 + 1600, 0.0), 3000.0, 10.0, 35.0)
@@ -39,10 +58,11 @@ def probe(pack: str) -> dict:
     canvas = CityCanvas(twin, size=(640, 320), show=False)
     canvas.render()
     out["one_view_bytes"] = counts["bytes"] - start
-    start = counts["bytes"]
+    start, start_index = counts["bytes"], index_bytes["bytes"]
     street = canvas.add_street_view(pose)
     two = canvas.render()
-    out["second_view_bytes"] = counts["bytes"] - start
+    out["second_view_index_bytes"] = index_bytes["bytes"] - start_index
+    out["second_view_bytes"] = counts["bytes"] - start - out["second_view_index_bytes"]
     out["two_views"] = two
     out["street_box"] = (tuple(float(v) for v in street.box.pos),
                          tuple(float(v) for v in street.box.size))
