@@ -148,6 +148,18 @@ def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
     return np.repeat(start - offsets, length) + np.arange(int(length.sum()))
 
 
+def _ring_distance(dx: np.ndarray, dy: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Distance from the origin to each closed ring (corners relative to the eye, rings one
+    after another from `starts`, each ending on its first corner): the nearest of its edges."""
+    ax, ay, bx, by = dx[:-1], dy[:-1], dx[1:], dy[1:]
+    ex, ey = bx - ax, by - ay
+    t = np.clip(-(ax * ex + ay * ey) / np.maximum(ex * ex + ey * ey, 1e-12), 0.0, 1.0)
+    d = np.hypot(ax + t * ex, ay + t * ey)
+    d = np.append(d, np.inf)
+    d[starts[1:] - 1] = np.inf  # the step from one ring's last corner to the next ring's first
+    return np.minimum.reduceat(d, starts)
+
+
 def _wrap(deg: np.ndarray) -> np.ndarray:
     return (deg + 180.0) % 360.0 - 180.0
 
@@ -158,8 +170,6 @@ class OcclusionMap:
     beyond the occluders that cover them."""
 
     def __init__(self, eye: np.ndarray, occluders: list[Occluders]) -> None:
-        import shapely
-
         self.eye = np.asarray(eye, np.float64)
         ex, ey, ez = self.eye
         diff = np.zeros((len(LEVELS_M), N_AZ, N_EL + 1), np.int16)
@@ -180,7 +190,7 @@ class OcclusionMap:
             delta = _wrap(np.degrees(np.arctan2(dy, dx)) - np.repeat(centre, n_corners))
             a_lo = centre + np.minimum.reduceat(delta, starts)
             a_hi = centre + np.maximum.reduceat(delta, starts)
-            d_min = shapely.distance(shapely.points(ex, ey), occ.footprints[rows])
+            d_min = _ring_distance(dx, dy, starts)
             top, bottom = occ.top[rows], occ.bottom[rows]
             el_hi = np.degrees(np.arctan2(top - ez, r_far))
             el_lo = np.degrees(np.where(bottom < ez, np.arctan2(bottom - ez, r_far),
@@ -208,8 +218,10 @@ class OcclusionMap:
             lv = _ranges(np.repeat(level, b1 - b0), per)
             e0r = np.repeat(np.repeat(e0, b1 - b0), per)
             e1r = np.repeat(np.repeat(e1, b1 - b0), per)
-            np.add.at(diff, (lv, bins, e0r), 1)
-            np.add.at(diff, (lv, bins, e1r), -1)
+            flat = (lv * N_AZ + bins) * (N_EL + 1)
+            size = diff.size
+            diff += (np.bincount(flat + e0r, minlength=size)
+                     - np.bincount(flat + e1r, minlength=size)).reshape(diff.shape).astype(np.int16)
         # A level holds the occluders no farther than its depth; a bin is covered where any does.
         # `_open[l, b, e]`: bins below elevation bin e at azimuth b that level l leaves open.
         np.cumsum(diff, axis=2, dtype=np.int16, out=diff)
