@@ -46,6 +46,7 @@ LEVELS_M = np.array([8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0])
 REACH_M = float(LEVELS_M[-1])
 #: Margins that keep the tests conservative against rounding: boxes grow, occluders shrink.
 PAD_M = 0.5
+AZ_MARGIN_DEG = 20.0
 NEAR_MARGIN_M = 1.0  # occluders nearer than this may be cut by the near plane
 
 
@@ -169,10 +170,14 @@ class OcclusionMap:
     bins) for each depth level: `hidden(lo, hi)` tells which boxes lie wholly in covered bins,
     beyond the occluders that cover them."""
 
-    def __init__(self, eye: np.ndarray, occluders: list[Occluders]) -> None:
+    def __init__(self, eye: np.ndarray, occluders: list[Occluders],
+                 azimuths: tuple[int, int] | None = None) -> None:
+        """`azimuths`: (first bin, number of bins) the map needs to hold (those the view spans,
+        `view_azimuths`); directions outside it are taken as open."""
         self.eye = np.asarray(eye, np.float64)
         ex, ey, ez = self.eye
-        diff = np.zeros((len(LEVELS_M), N_AZ, N_EL + 1), np.int16)
+        self._b0, self._nb = azimuths if azimuths is not None else (0, N_AZ)
+        diff = np.zeros((len(LEVELS_M), self._nb, N_EL + 1), np.int16)
         self.n_occluders = 0
         for occ in occluders:
             near = (np.hypot(occ.cx - ex, occ.cy - ey) < REACH_M) & (occ.top > ez + 0.5)
@@ -212,21 +217,25 @@ class OcclusionMap:
             # One entry per (occluder, azimuth bin, level): an occluder counts at its own depth
             # level and every deeper one.
             depth = len(LEVELS_M) - level
-            bins = _ranges(b0, b1 - b0) % N_AZ
+            bins = (_ranges(b0, b1 - b0) - self._b0) % N_AZ  # relative to the map's first bin
             per = np.repeat(depth, b1 - b0)
+            held = bins < self._nb
+            per = np.where(held, per, 0)
             bins = np.repeat(bins, per)
             lv = _ranges(np.repeat(level, b1 - b0), per)
             e0r = np.repeat(np.repeat(e0, b1 - b0), per)
             e1r = np.repeat(np.repeat(e1, b1 - b0), per)
-            flat = (lv * N_AZ + bins) * (N_EL + 1)
+            flat = (lv * self._nb + bins) * (N_EL + 1)
             size = diff.size
             diff += (np.bincount(flat + e0r, minlength=size)
                      - np.bincount(flat + e1r, minlength=size)).reshape(diff.shape).astype(np.int16)
         # A level holds the occluders no farther than its depth; a bin is covered where any does.
         # `_open[l, b, e]`: bins below elevation bin e at azimuth b that level l leaves open.
         np.cumsum(diff, axis=2, dtype=np.int16, out=diff)
-        self._open = np.zeros((len(LEVELS_M), N_AZ, N_EL + 1), np.int16)
-        np.cumsum(diff[:, :, :N_EL] == 0, axis=2, dtype=np.int16, out=self._open[:, :, 1:])
+        self._open = np.zeros((len(LEVELS_M), self._nb + 1, N_EL + 1), np.int16)
+        np.cumsum(diff[:, :, :N_EL] == 0, axis=2, dtype=np.int16, out=self._open[:, :-1, 1:])
+        # The last row stands for every bin outside the map: all open.
+        self._open[:, -1, 1:] = np.arange(1, N_EL + 1, dtype=np.int16)
 
     def hidden(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Which boxes (n, 3) no ray from the eye can reach without first meeting an occluder."""
@@ -263,7 +272,8 @@ class OcclusionMap:
         # Open bins in each box's rectangle of directions, summed over its azimuth bins.
         spans = b1 - b0 + 1
         starts = np.cumsum(spans) - spans
-        bins = _ranges(b0, spans) % N_AZ
+        bins = (_ranges(b0, spans) - self._b0) % N_AZ
+        bins = np.minimum(bins, self._nb)  # outside the map: its all-open last row
         lv, e0r, e1r = (np.repeat(a, spans) for a in (level, e0, e1))
         per_bin = self._open[lv, bins, e1r + 1].astype(np.int32) - self._open[lv, bins, e0r]
         out[ask] = (np.add.reduceat(per_bin, starts) == 0) & ~steep
@@ -341,6 +351,34 @@ def cull_index(visual: Any) -> CullIndex | None:
         found = CullIndex.from_vertices(md.get_vertices(indexed="faces"))
         _INDEXES[md] = found
     return found
+
+
+def view_azimuths(view: Any) -> tuple[int, int] | None:
+    """The azimuth bins a view's rays span: (first bin, number of bins), with `AZ_MARGIN_DEG` to
+    spare on each side (for boxes reaching past the picture's edge); None where it looks
+    straight up or down (it spans every azimuth)."""
+    m = np.asarray(view.matrix, np.float64)
+    w, h = view.size
+    px = np.array([0.0, w, 0.0, w])[:, None]
+    py = np.array([0.0, 0.0, h, h])[:, None]
+    # A corner's ray lies on the two planes px * w = x and py * w = y (row-vector matrix); its
+    # direction is their normals' cross product, turned to the front (w > 0).
+    d = np.cross(m[:3, 0] - px * m[:3, 3], m[:3, 1] - py * m[:3, 3])
+    d *= np.sign(d @ m[:3, 3])[:, None]
+    eye = view.eye
+    vertical = np.array([[eye[0], eye[1], eye[2] + 1.0, 1.0],
+                         [eye[0], eye[1], eye[2] - 1.0, 1.0]]) @ view.planes.T
+    if (vertical >= 0).all(axis=1).any() or (np.hypot(d[:, 0], d[:, 1]) < 1e-6).any():
+        return None
+    az = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+    centre = az[0]
+    delta = _wrap(az - centre)
+    lo, hi = centre + delta.min(), centre + delta.max()
+    lo, hi = lo - AZ_MARGIN_DEG, hi + AZ_MARGIN_DEG
+    if hi - lo > 300.0:
+        return None
+    b0 = int(np.floor(lo / BIN_DEG))
+    return b0 % N_AZ, int(np.floor(hi / BIN_DEG)) + 1 - b0
 
 
 def _scene_matrix(box: Any) -> tuple[np.ndarray, tuple[int, int]] | None:
@@ -449,7 +487,7 @@ class ViewCuller:
             return
         hide = None
         if self.occlusion:
-            occlusion = OcclusionMap(view.eye, self._occluders_now())
+            occlusion = OcclusionMap(view.eye, self._occluders_now(), view_azimuths(view))
             self.n_occluders = occlusion.n_occluders
             hide = occlusion.hidden if occlusion.n_occluders else None
         self.updates += 1
