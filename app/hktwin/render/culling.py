@@ -107,7 +107,6 @@ class Occluders:
     cy: np.ndarray
     bottom: np.ndarray  # (k,) base + margin
     top: np.ndarray  # (k,) roof - margin
-    footprints: np.ndarray  # (k,) shapely polygons, scene coordinates
 
     @staticmethod
     def from_layer(layer: Any, origin: tuple[float, float]) -> Occluders:
@@ -132,15 +131,17 @@ class Occluders:
         rows = np.flatnonzero(keep)
         hull = shapely.area(shapely.convex_hull(fp[rows]))
         rows = rows[shapely.area(fp[rows]) >= 0.995 * np.maximum(hull, 1e-9)]
-        polys = shapely.transform(fp[rows], lambda c: c - np.asarray(origin))
-        coords, owner = shapely.get_coordinates(shapely.get_exterior_ring(polys),
+        coords, owner = shapely.get_coordinates(shapely.get_exterior_ring(fp[rows]),
                                                 return_index=True)
+        coords = coords - np.asarray(origin, np.float64)
         first = np.searchsorted(owner, np.arange(len(rows)))
-        centre = shapely.get_coordinates(shapely.centroid(polys))
+        # A point inside each (convex) footprint: the mean of its ring's corners.
+        n = np.bincount(owner, minlength=len(rows))
+        cx = np.bincount(owner, coords[:, 0], minlength=len(rows)) / np.maximum(n, 1)
+        cy = np.bincount(owner, coords[:, 1], minlength=len(rows)) / np.maximum(n, 1)
         bottom = np.asarray(base, np.float64)[rows]
         top = bottom + np.asarray(height, np.float64)[rows]
-        return Occluders(coords[:, 0], coords[:, 1], first, centre[:, 0], centre[:, 1],
-                         bottom + 0.2, top - 0.2, polys)
+        return Occluders(coords[:, 0], coords[:, 1], first, cx, cy, bottom + 0.2, top - 0.2)
 
 
 def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
