@@ -348,7 +348,7 @@ def cull_index(visual: Any) -> CullIndex | None:
     if visual._vshare.index_buffer is not None or visual._vshare.draw_mode != "triangles":
         return None
     found = _INDEXES.get(md)
-    if found is None:
+    if found is None or found.n_faces != len(md.get_faces()):  # new data, or changed in place
         found = CullIndex.from_vertices(md.get_vertices(indexed="faces"))
         _INDEXES[md] = found
     return found
