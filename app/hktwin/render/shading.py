@@ -33,8 +33,8 @@ from hktwin.render import colors
 #: Victoria Harbour, for the sun's position (the whole territory is within 0.3 degrees).
 HK_LAT, HK_LON = 22.29, 114.17
 
-#: Where the facade shader measures from (central Hong Kong in EPSG:2326): float32 holds the
-#: window grid steadier near its origin than 830 km from the grid's.
+#: Where the facade shader's window grid is phased from (central Hong Kong in EPSG:2326); each
+#: view measures from the kilometre nearest its eye (Looks.set_view).
 ORIGIN = (836000.0, 820000.0, 0.0)
 
 #: Buildings carry a code in their vertex alpha: alpha = ALPHA_BASE + (code + 0.5) / ALPHA_SCALE.
@@ -168,9 +168,15 @@ _VERT_BODY = {"terrain": "", "water": """
     // wall from its exact direction (so columns do not jitter kilometres from the origin),
     // from an origin in the territory (float32 keeps the grid steady); the seed also shifts
     // the grid by whole cells, which varies the panes' shade from building to building.
+    // From an origin near the eye (per view, in kilometre steps: Looks.set_view), so the
+    // interpolated cell coordinates stay small where windows are seen (float32 interpolation
+    // of large ones moves the window edges by a pixel between views); its phase from a fixed
+    // origin added back, so the windows stay put whoever looks.
     vec3 p = $position - $origin;
-    vec2 cell = vec2(dot(p.xy, vec2(-n.y, n.x)) * (0.25 + 0.167 * seed),
-                     p.z * (0.333 - 0.047 * fract(seed * 7.31)));
+    vec2 t = vec2(-n.y, n.x);
+    vec2 cell_k = vec2(0.25 + 0.167 * seed, 0.333 - 0.047 * fract(seed * 7.31));  // per metre
+    vec2 cell = vec2(dot(p.xy, t), p.z) * cell_k;
+    cell.x += fract(dot($origin_offset, t) * cell_k.x);
     cell += floor(seed * 16.0) * vec2(17.0, 5.0);
     float ww = 0.55 + 0.3 * fract(seed * 3.7);  // window width share of a column
     // Roofs: no windows (width 0, and a cell coordinate no window reaches).
@@ -184,7 +190,7 @@ VARYINGS
 #define HK_HASH(p) fract(dot((p), vec2(0.7548777, 0.5698403)))
 // Distance haze: g^2 of g = 1 - start / distance (0 up to the start, towards 1 far away);
 // 1 / gl_FragCoord.w is the distance along the view axis, so this needs no division. The
-// start grows with the eye's height (Looks.set_eye_height): a view from high above is not
+// start grows with the eye's height (Looks.set_view): a view from high above is not
 // washed out.
 #define HK_HAZE(rgb) mix((rgb), $horizon, \
     $haze_max * max(1.0 - $haze_start * gl_FragCoord.w, 0.0) \
@@ -271,13 +277,16 @@ class Looks:
         self.clock = clock
         # Haze: none in the first 7 km (the planner's subject stays crisp), then towards
         # `haze_max` of the horizon colour (a quarter of it at twice the start distance).
-        # From above `haze_height` the start grows with the eye's height (`set_eye_height`):
+        # From above `haze_height` the start grows with the eye's height (`set_view`):
         # the territory seen from 50 km up is not washed out, the harbour from 3 km unchanged.
         self.haze_start = 7000.0
         self.haze_max = 0.6
         self.haze_height = 3000.0
         self.eye_height = 0.0
         self.uniforms: dict[str, object] = {}
+        self.origin = ORIGIN[:2]  # until a sky reports its view's eye (set_view)
+        self._set("origin", ORIGIN)
+        self._set("origin_offset", (0.0, 0.0))
         self.lighting = Lighting.at(clock.time if clock is not None else None)
         self._update_uniforms()
         if clock is not None:
@@ -297,13 +306,20 @@ class Looks:
         """Where the haze starts, seen from `eye_height` metres up."""
         return self.haze_start + 1.25 * max(float(eye_height) - self.haze_height, 0.0)
 
-    def set_eye_height(self, eye_height: float) -> None:
-        """The height of the eye of the view about to be drawn (`render.sky` sets it per
-        view before the city is drawn); a change under 2 % uploads nothing."""
-        if abs(eye_height - self.eye_height) <= 0.02 * max(abs(self.eye_height), 50.0):
-            return
-        self.eye_height = float(eye_height)
-        self._set("haze_start", self.haze(eye_height))
+    def set_view(self, eye) -> None:
+        """The eye (scene coordinates) of the view about to be drawn: `render.sky` sets it per
+        view, before the city is drawn. The haze starts further out from a high eye, and the
+        facades measure their windows from the kilometre nearest the eye; changes under 2 %
+        of the height or within the kilometre upload nothing."""
+        height = float(eye[2])
+        if abs(height - self.eye_height) > 0.02 * max(abs(self.eye_height), 50.0):
+            self.eye_height = height
+            self._set("haze_start", self.haze(height))
+        origin = (round(float(eye[0]) / 1000.0) * 1000.0, round(float(eye[1]) / 1000.0) * 1000.0)
+        if origin != self.origin:
+            self.origin = origin
+            self._set("origin", (*origin, 0.0))
+            self._set("origin_offset", (origin[0] - ORIGIN[0], origin[1] - ORIGIN[1]))
 
     def _set(self, name: str, value) -> None:
         var = self.uniforms.get(name)
@@ -386,21 +402,23 @@ class LookFilter(Filter):
                          fcode=fcode, fhook="post", fpos=1)
         self.kind = kind
         self.looks = looks
+        self._visual_ref = None  # the visual whose attributes the facades read (_attach)
         looks.filters.add(self)
         looks.bind(self.fshader)
         if self.vertex_code:
             looks.bind(self.vshader)
-            if "origin" in self.vshader.template_vars:
-                self.vshader["origin"] = ORIGIN
 
     def _attach(self, visual) -> None:
         super()._attach(visual)
-        if self.vertex_code:
+        if self.vertex_code and "position" in self.vshader.template_vars:
             self.vshader["position"] = visual._vertices  # the mesh's own buffer, bound again
-        if self.kind == "buildings":  # and its colours (the code in the alpha), as they change
+        # And its colours (the code in the alpha), as they change. Views of the visual (another
+        # view box's mirror) attach the same filter again: they share the original's buffers.
+        events = getattr(visual.events, "data_updated", None)
+        if self.kind == "buildings" and self._visual_ref is None and events is not None:
             self._visual_ref = weakref.ref(visual)
             self.vshader["code"] = (0.0, 0.0, 0.0, 1.0)  # until the mesh has data
-            visual.events.data_updated.connect(self._on_data_updated)
+            events.connect(self._on_data_updated)
             self._on_data_updated()
         _ATTACHED[visual] = self
         if self.kind == "water":
@@ -412,7 +430,7 @@ class LookFilter(Filter):
     def _on_data_updated(self, event=None) -> None:
         """Read the mesh's own position and colour attributes (the same variables as its
         shader's, so software GL fetches each once per vertex), as they are (re)set."""
-        visual = self._visual_ref()
+        visual = self._visual_ref() if self._visual_ref is not None else None
         if visual is None:
             return
         main = visual.view_program.vert

@@ -74,24 +74,24 @@ class SkyVisual(Visual):
         # Per frame and per view (transforms are prepared once, before the camera moves): the
         # quad's bottom follows the horizon, and, drawn first, the sky hands this view's eye
         # height to the haze of the city drawn next.
-        bottom, eye_height = _horizon_bottom(view.get_transform("render", "visual"))
+        bottom, eye = _horizon_bottom(view.get_transform("render", "visual"))
         view.view_program.vert["bottom"] = bottom
-        if eye_height is not None:
-            self.looks.set_eye_height(eye_height)
+        if eye is not None:
+            self.looks.set_view(eye)
         return True
 
     def _compute_bounds(self, axis, view):  # not part of the city's extent
         return None
 
 
-def _horizon_bottom(render2visual) -> tuple[float, float | None]:
+def _horizon_bottom(render2visual) -> tuple[float, np.ndarray | None]:
     """Where the quad may start (normalised device y): a little below the horizon seen by the
     view, or the bottom of the view when that cannot be told (looking straight down or up);
-    and the height of the eye (None when it cannot be told)."""
+    and the eye (the point of the near plane at the centre; None when it cannot be told)."""
     try:
         near, mid = (np.asarray(render2visual.map([0.0, 0.0, z, 1.0]), float) for z in (-1, 0))
         near, mid = near[:3] / near[3], mid[:3] / mid[3]
-        eye = float(near[2]) if np.isfinite(near[2]) else None
+        eye = near if np.all(np.isfinite(near)) else None
         ahead = mid[:2] - near[:2]
         if np.hypot(*ahead) < 1e-9:
             return -1.0, eye
