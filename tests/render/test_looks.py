@@ -127,3 +127,36 @@ def test_the_light_follows_the_clock():
     afternoon = Lighting.at(datetime(2026, 12, 1, 15, 0, tzinfo=timezone(timedelta(hours=8))))
     assert morning.light[0] > 0.3 and afternoon.light[0] < -0.3  # east, then west
     assert morning.light[1] < 0 and afternoon.light[1] < 0  # from the south in December
+
+
+def test_the_wall_code_in_the_vertex_alpha_decodes_as_the_shader_does():
+    from hktwin.render.shading import ALPHA_BASE, look_alpha
+
+    rng = np.random.default_rng(3)
+    az = rng.uniform(0, 2 * np.pi, 500)
+    normals = np.column_stack([np.sin(az), np.cos(az), np.zeros_like(az)])
+    normals[:50] = (0.0, 0.0, 1.0)  # roofs
+    seed = rng.uniform(0, 1, 500)
+    a = look_alpha(seed, normals).astype(np.float32)
+    # The facade vertex shader's steps, in float32.
+    t1 = a * np.float32(64.0) - np.float32(ALPHA_BASE * 64.0)
+    f1 = t1 - np.floor(t1)
+    t2 = f1 * np.float32(64.0)
+    s = t2 - np.floor(t2)
+    nxy = np.column_stack([t1 - f1, t2 - s]) / 31.5 - 1.0
+    roof = (nxy ** 2).sum(axis=1) > 1.5
+    assert np.array_equal(roof, normals[:, 2] > 0.6)
+    walls = ~roof
+    angle = np.degrees(np.arccos(np.clip((nxy[walls] / np.linalg.norm(nxy[walls], axis=1)[:, None]
+                                          * normals[walls, :2]).sum(axis=1), -1, 1)))
+    assert angle.max() < 2.5, angle.max()  # 64 levels a component
+    assert np.allclose(s, (np.floor(seed * 16) + 0.5) / 16)
+
+
+def test_the_haze_starts_further_out_from_a_high_eye():
+    from hktwin.render.shading import Looks
+
+    looks = Looks(None)
+    street, harbour, territory = looks.haze(1.6), looks.haze(2700.0), looks.haze(49000.0)
+    assert street == harbour == looks.haze_start  # the planner's views are unchanged
+    assert territory > 7 * harbour  # 50 km up, the territory below is not washed out
