@@ -1,19 +1,20 @@
-"""How the city looks: per-fragment shading attached to the city's meshes as vispy filters.
+"""How the city looks: shading attached to the city's meshes as vispy filters.
 
 The meshes keep their baked vertex colours (`render.colors`: kind colours lit by a fixed sun);
-a `LookFilter` on each mesh then, per fragment and with no extra geometry or textures:
-relights the face for the sun of the twin's clock (the baked light divided out), draws facade
-windows (floor lines and window columns from world position, varied per building by a seed
-carried in the vertex alpha) and a roof tone on buildings, ripples, fresnel sky reflection and a
-sun glint on the sea, and hazes everything towards the horizon colour with distance. The sky
-behind is `render.sky.SkyVisual`. All of it is a few dozen ALU operations per fragment
-(`benchmarks/bench_looks.py` measures the frame with and without).
+a `LookFilter` on each mesh then, with no extra geometry or textures: relights the face for the
+sun of the twin's clock (the baked light divided out), draws facade windows (floor lines and
+window columns along each wall, varied per building by a seed) and a roof tone on buildings,
+ripples, fresnel sky reflection and a sun glint on the sea, and hazes everything towards the
+horizon colour with distance (starting further out from a high eye). The sky behind is
+`render.sky.SkyVisual`. The facades do their per-face work per vertex and the fragment only
+the window pattern (`benchmarks/bench_looks.py` measures the frame with and without).
 
-Face normals come from screen-space derivatives of the world position, so no normal buffer is
-uploaded; the world position is the mesh's own vertex buffer bound a second time (no copy). A
+A building's wall normal and seed travel in its vertex alpha (`look_alpha`), so no normal
+buffer is uploaded; the facade shader reads the mesh's own position and colour attributes. A
 filter is therefore bound to one visual (`per_visual`): a level-of-detail copy for another view
-gets its own (`copy_to`). Colours change little with the time of day (a warmer horizon at dusk,
-at most 7 % dimmer at night) so a picture taken at any hour still reads as the same city.
+gets its own (`copy_to`). All filters and skies of a twin share one set of uniforms (`Looks`).
+Colours change little with the time of day (a warmer horizon at dusk, at most 7 % dimmer at
+night) so a picture taken at any hour still reads as the same city.
 """
 
 from __future__ import annotations
@@ -117,9 +118,10 @@ class Lighting:
 
 
 # -- GLSL ----------------------------------------------------------------------------------------
-# Written for software GL (Mesa llvmpipe), where every fragment pays for every operation: no
-# branches (llvmpipe runs both sides), no sin/cos/exp/pow (polynomials and squarings instead),
-# nothing worked out per fragment that a uniform can hold.
+# Written for software GL (Mesa llvmpipe), which shades 4x4 blocks and pays for every
+# operation in them: no sin/cos/exp/pow (polynomials and squarings instead), nothing per
+# fragment that a uniform or the vertex can hold, and a branch only where whole blocks skip it
+# (both sides run where the block's fragments disagree).
 _VERT = """
 VARYINGS
 void hk_look_vertex() {
@@ -213,10 +215,16 @@ void hk_look() {
     // Where a cell shrinks under a few pixels, fade to its mean (no moire at distance).
     vec2 fw = fwidth(v_hk_face.xy);
     float fade = clamp(1.6 - 3.0 * max(fw.x, fw.y), 0.0, 1.0);
-    vec2 f = fract(v_hk_face.xy) - vec2(0.5, 0.56);
-    float win = step(abs(f.x), 0.5 * v_hk_face.z) * step(abs(f.y), 0.26);
-    float w = mix(v_hk_face.z * 0.208, win, fade);
-    float pane = 1.0 + fade * (0.3 * HK_HASH(v_hk_face.xy - f) - 0.15);
+    float w = v_hk_face.z * 0.208;
+    float pane = 1.0;
+    // llvmpipe skips a branch no fragment of a block takes: far facades (most of the city's
+    // triangles) skip the window pattern.
+    if (fade > 0.0) {
+        vec2 f = fract(v_hk_face.xy) - vec2(0.5, 0.56);
+        float win = step(abs(f.x), 0.5 * v_hk_face.z) * step(abs(f.y), 0.26);
+        w = mix(w, win, fade);
+        pane = 1.0 + fade * (0.3 * HK_HASH(v_hk_face.xy - f) - 0.15);
+    }
     rgb = mix(rgb, $glass * pane, 0.72 * w);
     gl_FragColor = vec4(HK_HAZE(rgb), 1.0);
 }
