@@ -2,10 +2,11 @@
 
 The meshes of a scene graph (terrain, building tiles, plugin overlays) are one GPU buffer each,
 shared by every view (`render.mirror`). Their faces are grouped once into square *cells* on the
-ground (`CullIndex`, kept by the graph); before each frame a view tests the cells' boxes against
-its own camera (vectorised over cells, recomputed only when the camera or the data changed) and,
-when some are out, draws the mesh through an index buffer of its own that lists the visible
-cells' vertices. The overview and a street view thus pay each for what they see.
+ground (`CullIndex`, made once per mesh data and shared by every view); before each frame a
+view tests the cells' boxes against its own camera (vectorised over cells, recomputed only when
+the camera or the data changed) and, when enough are out, draws the mesh through an index buffer
+of its own that lists the visible cells' faces, in the mesh's order. The overview and a street
+view thus pay each for what they see.
 
 Two tests, both conservative (a cell is dropped only when none of it can show):
 - the frustum (`geo.pyramid.View.boxes_visible`);
