@@ -127,3 +127,21 @@ def test_dragging_the_viewer_on_the_overview_moves_the_ar_view(qtbot, ar_window)
     # The picture follows: the street camera stands where the viewer was dropped.
     eye = preview.street.camera.eye_in_scene()
     assert eye[0] + ar_window.twin.origin[0] == pytest.approx(after.x)
+
+
+def test_a_card_image_that_cannot_be_read_is_said_in_the_status_bar_once(ar_window, tmp_path):
+    """The card is drawn without it (render.ar); the window tells the planner which file."""
+    from hktwin.analysis.sites import ARAnchor
+    from packs import X0, Y0
+
+    (tmp_path / "poster.png").write_bytes(b"not a png at all")
+    view = ar_window.ar_view
+    view.preview.set_content_dir(tmp_path)
+    view.preview.set_anchors([ARAnchor("broken", X0 + 360.0, Y0 + 1495.0, image="poster.png",
+                                       name="Broken poster")])
+    view.stand(X0 + 332.0, Y0 + 1495.0, 90.0)
+    message = ar_window.statusBar().currentMessage()
+    assert message.startswith("AR content left out:") and "poster.png" in message
+    ar_window.statusBar().clearMessage()
+    view.stand(X0 + 334.0, Y0 + 1495.0, 90.0)
+    assert ar_window.statusBar().currentMessage() == ""  # said once

@@ -45,6 +45,7 @@ class QtArView(QWidget):
         from hktwin.render.ar import ArPreview
 
         self.window = window
+        self._warned = 0  # content warnings already shown in the status bar
         self.canvas = window.canvas
         self.twin = window.twin
         self.preview = ArPreview(self.canvas, device=DEFAULT_DEVICE, orientation="portrait")
@@ -170,6 +171,10 @@ class QtArView(QWidget):
         if pose is None:
             return
         self.hud.setText("\n".join(self.preview.hud_lines))
+        warnings = self.preview.content_warnings
+        if len(warnings) > self._warned:  # a card image or model could not be read: say it once
+            self._warned = len(warnings)
+            self.window.statusBar().showMessage(f"AR content left out: {warnings[-1]}", 10_000)
 
     def _on_device(self, *_: object) -> None:
         self.preview.set_device(self.device.currentData(),
