@@ -116,16 +116,17 @@ def test_two_views_each_cull_for_their_own_camera():
 def test_the_map_holds_the_directions_the_view_spans_and_takes_the_rest_as_open():
     from hktwin.render.culling import BIN_DEG, N_AZ, view_azimuths
 
-    north = View.look(EYE, EYE + (0.0, 100.0, 0.0), fov=60.0, size=(400, 600))
+    north = View.look(EYE, EYE + np.array([0.0, 100.0, 0.0]), fov=60.0, size=(400, 600))
     first, count = view_azimuths(north)
     centre = (first + count / 2) * BIN_DEG % 360.0
     assert abs(centre - 90.0) < 2.0 and count * BIN_DEG < 180.0  # north is 90 deg from east
-    assert view_azimuths(View.look(EYE, EYE + (0.0, 0.1, 100.0), fov=60.0)) is None  # zenith
+    zenith = View.look(EYE, EYE + np.array([0.0, 0.1, 100.0]), fov=60.0)
+    assert view_azimuths(zenith) is None  # looking straight up spans every azimuth
     tower = [_tower(-20.0, 20.0, 20.0, 40.0)]
     held = OcclusionMap(EYE, tower, (first, count))
     assert held.hidden(*_box(-5.0, 100.0, 0.0, 5.0, 110.0, 30.0)).tolist() == [True]
     # The same tower seen from a view looking south: north is outside its map, so open.
-    south = View.look(EYE, EYE - (0.0, 100.0, 0.0), fov=60.0, size=(400, 600))
+    south = View.look(EYE, EYE - np.array([0.0, 100.0, 0.0]), fov=60.0, size=(400, 600))
     away = OcclusionMap(EYE, tower, view_azimuths(south))
     assert away.hidden(*_box(-5.0, 100.0, 0.0, 5.0, 110.0, 30.0)).tolist() == [False]
     assert 0 < count < N_AZ
