@@ -99,3 +99,19 @@ def test_editing_a_site_in_the_form_is_undoable(qtbot, window, load):
     assert editor.widgets["tx_power_dbm"].value() == record.tx_power_dbm  # the form follows
     window.planning_panel.delete_selected()
     assert record.id not in planning.scenario
+
+
+def test_the_grid_box_follows_the_planning_resolution_however_it_is_set(window):
+    """Set in code (a script, a tour step), the evaluation grid shows in the panel's box; an
+    unusual grid is added to the box rather than shown as another."""
+    panel, planning = window.planning_panel, window.session.planning
+    before = planning.resolution_m
+    try:
+        planning.resolution_m = 20.0
+        assert panel.resolution.currentData() == 20.0
+        planning.resolution_m = 7.5
+        assert panel.resolution.currentData() == 7.5 and "7.5 m" in panel.resolution.currentText()
+        panel.resolution.setCurrentIndex(panel.resolution.findData(10.0))
+        assert planning.resolution_m == 10.0  # and the box still sets it
+    finally:
+        planning.resolution_m = before

@@ -63,3 +63,22 @@ def test_closing_the_window_during_an_evaluation_stops_it(qtbot, window, load, t
     window.close()  # cancels, waits for the worker thread, never hangs or crashes
     assert not window.launcher._alive or all(t.isFinished() for t in window.launcher._alive)
     assert task.cancel_event.is_set() and task.state in ("cancelled", "done")
+
+
+def test_the_status_bar_progress_repaints_a_few_times_a_second_not_per_report(window):
+    """A task reporting hundreds of times a second repaints the bar at most every
+    PROGRESS_EVERY_S (each repaint beside the 3D canvas costs tens of ms); the end is shown."""
+    from types import SimpleNamespace
+
+    from hktwin.ui import main_window as mw
+
+    task = SimpleNamespace(name="evaluate")
+    shown = []
+    window.progress.valueChanged.connect(shown.append)
+    window._on_task_started(task)
+    for i in range(1, 200):
+        window._on_task_progress(task, i / 400, "tiles")
+    assert len([v for v in shown if v > 0]) == 1  # the first report only, within 0.2 s
+    window._on_task_progress(task, 1.0, "done")
+    assert window.progress.value() == 1000
+    assert mw.PROGRESS_EVERY_S <= 0.25

@@ -60,6 +60,7 @@ class Planning:
     scenario_changed = Signal(object)  # the Scenario that replaced the old one
     evaluated = Signal(object)  # the ScenarioEvaluation
     busy = Signal(bool)
+    resolution_changed = Signal(float)  # the evaluation grid (m), however it was set
 
     def __init__(self, twin: Twin, tasks: TaskRunner) -> None:
         from hktwin.model.scenario_io import Autosaver
@@ -71,13 +72,25 @@ class Planning:
         self.editor = ScenarioEditor(self.scenario, self.stack)
         self.path: Path | None = None
         self.place_kind: str | None = None
-        self.resolution_m = 5.0
+        self._resolution_m = 5.0
         self.sites_layer = SitesLayer("Sites", scenario=self.scenario)
         #: (label, ScenarioEvaluation), newest last.
         self.results: list[tuple[str, ScenarioEvaluation]] = []
         self.comparison = None  # the newest analysis.compare.Comparison
         self._preview_pending: str | None = None
         self.autosaver = Autosaver(self.scenario)
+
+    @property
+    def resolution_m(self) -> float:
+        """The evaluation grid's cell size (m)."""
+        return self._resolution_m
+
+    @resolution_m.setter
+    def resolution_m(self, value: float) -> None:
+        value = float(value)
+        if value != self._resolution_m:
+            self._resolution_m = value
+            self.resolution_changed.emit(value)
 
     # -- scenario files ----------------------------------------------------------------------
     def set_scenario(self, scenario: Scenario, path: Path | None) -> None:

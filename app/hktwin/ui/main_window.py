@@ -51,6 +51,7 @@ CLICK_TOLERANCE_PX = 4
 AUTOSAVE_MS = 30_000
 #: Tasks that show in the status bar's progress bar (previews run quietly while dragging).
 SHOWN_TASKS = frozenset({LOAD_TASK, "evaluate", "export", "suggest"})
+PROGRESS_EVERY_S = 0.2
 
 _AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
           "right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -413,11 +414,16 @@ class MainWindow(QMainWindow):
 
     def _on_task_started(self, task: Task) -> None:
         if task.name in SHOWN_TASKS:
+            self._progress_shown_at = 0.0
             self.progress.setValue(0)
             self.progress.show()
 
     def _on_task_progress(self, task: Task, fraction: float, message: str) -> None:
-        if task.name in SHOWN_TASKS:
+        # Each repaint of the bar costs tens of ms beside the 3D canvas: five a second at most.
+        now = time.monotonic()
+        if task.name in SHOWN_TASKS and (now - self._progress_shown_at >= PROGRESS_EVERY_S
+                                         or fraction >= 1.0):
+            self._progress_shown_at = now
             self.progress.setValue(int(fraction * 1000))
             self.progress.setFormat(f"{message} %p%")
 
@@ -477,6 +483,7 @@ class MainWindow(QMainWindow):
         self.frame_label = QLabel("frame: -")
         self.frame_label.setObjectName("frameLabel")
         self.progress = QProgressBar()
+        self._progress_shown_at = 0.0
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(260)
         self.progress.setTextVisible(True)

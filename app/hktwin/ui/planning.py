@@ -72,7 +72,7 @@ class QtPlanningPanel(QWidget):
         self.resolution = QComboBox()
         for r in RESOLUTIONS:
             self.resolution.addItem(f"{r:g} m grid", r)
-        self.resolution.setCurrentIndex(RESOLUTIONS.index(controller.resolution_m))
+        self._show_resolution(controller.resolution_m)
         self.evaluate = QPushButton("Evaluate coverage")
         self.evaluate.setObjectName("evaluateButton")
         self.cancel = QPushButton("Cancel")
@@ -120,6 +120,7 @@ class QtPlanningPanel(QWidget):
         self.delete.clicked.connect(self.delete_selected)
         self.resolution.currentIndexChanged.connect(
             lambda i: setattr(controller, "resolution_m", float(self.resolution.itemData(i))))
+        controller.resolution_changed.connect(self._show_resolution)
         self.evaluate.clicked.connect(controller.evaluate)
         self.cancel.clicked.connect(controller.cancel)
         self.compare.clicked.connect(self._compare)
@@ -180,6 +181,15 @@ class QtPlanningPanel(QWidget):
     def stop_placing(self) -> None:
         for button in self.place_buttons.buttons():
             button.setChecked(False)
+
+    def _show_resolution(self, value: float) -> None:
+        """The grid box follows the controller, whoever set it (a grid not offered is added)."""
+        i = self.resolution.findData(float(value))
+        if i < 0:
+            self.resolution.addItem(f"{value:g} m grid", float(value))
+            i = self.resolution.count() - 1
+        if i != self.resolution.currentIndex():
+            self.resolution.setCurrentIndex(i)
 
     def delete_selected(self) -> None:
         self.controller.delete_selected()
