@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -25,15 +26,30 @@ def seconds_since_process_start() -> float:
     return uptime - start_ticks / ticks
 
 
-def paired(a: Callable[[], object], b: Callable[[], object], runs: int) -> dict:
-    """Time `a` and `b` alternately (A B A B ...) so machine drift hits both; medians and ratio."""
+def view_arguments(runs: int, view: bool = True) -> tuple[argparse.Namespace, tuple[int, int]]:
+    """The frame benchmarks' command line (--runs, --size, and --view, --pack) and the size."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--size", default="1280x800")
+    if view:
+        parser.add_argument("--view", default="harbour")
+        parser.add_argument("--pack", default=None)
+    args = parser.parse_args()
+    return args, tuple(int(v) for v in args.size.split("x"))
+
+
+def paired(a: Callable[[], object], b: Callable[[], object], runs: int,
+           clock: Callable[[], float] = time.perf_counter) -> dict:
+    """Time `a` and `b` alternately (A B A B ...) so machine drift hits both; medians and ratio.
+    `clock`: wall time by default; `time.process_time` counts this process's CPU (a software
+    GL's threads included), steadier than wall time on a loaded machine."""
     ta, tb, ratios = [], [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0 = clock()
         a()
-        t1 = time.perf_counter()
+        t1 = clock()
         b()
-        t2 = time.perf_counter()
+        t2 = clock()
         ta.append(t1 - t0)
         tb.append(t2 - t1)
         ratios.append((t1 - t0) / (t2 - t1))

@@ -11,22 +11,15 @@ without (`culler.enabled = False`: the scene graph's own overhead, the stage-1 f
 
 from __future__ import annotations
 
-import argparse
 import os
 
-from _common import bare_canvas, paired_frames, save
+from _common import bare_canvas, paired_frames, save, view_arguments
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--view", default="harbour")
-    parser.add_argument("--size", default="1280x800")
-    parser.add_argument("--pack", default=None)
-    args = parser.parse_args()
-    size = tuple(int(v) for v in args.size.split("x"))
+    args, size = view_arguments(runs=20)
 
     from hktwin.render.snapshot import render_city, select_headless_backend
 

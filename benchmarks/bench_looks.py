@@ -14,25 +14,17 @@ less).
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
-from _common import paired_frames, save
+from _common import paired, paired_frames, save, view_arguments
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--view", default="harbour")
-    parser.add_argument("--size", default="1280x800")
-    parser.add_argument("--pack", default=None)
-    args = parser.parse_args()
-    size = tuple(int(v) for v in args.size.split("x"))
+    args, size = view_arguments(runs=15)
 
     from hktwin.render import shading
     from hktwin.render.snapshot import render_city, select_headless_backend
@@ -48,7 +40,7 @@ def main() -> None:
 
     result = paired_frames(looks, plain, args.runs)
     renderer = result["renderer"]
-    cpu = _cpu_ratios(looks, plain, args.runs)
+    cpu = paired(looks.render, plain.render, args.runs, clock=time.process_time)
     save(f"looks_{args.view}", {
         "backend": backend, "renderer": renderer, "size": args.size, "view": args.view,
         "triangles": int(looks.city_scene.n_faces),
@@ -57,27 +49,11 @@ def main() -> None:
         "plain_frame_ms_median": result["b_median_s"] * 1000,
         "looks_over_plain": result["ratio_median"],
         "ratio_min": result["ratio_min"], "ratio_max": result["ratio_max"], "runs": args.runs,
-        "cpu_looks_frame_ms_median": cpu["a_ms"], "cpu_plain_frame_ms_median": cpu["b_ms"],
+        "cpu_looks_frame_ms_median": cpu["a_median_s"] * 1000,
+        "cpu_plain_frame_ms_median": cpu["b_median_s"] * 1000,
         "cpu_looks_over_plain": cpu["ratio_median"], "cpu_ratio_min": cpu["ratio_min"],
         "cpu_ratio_max": cpu["ratio_max"],
     })
-
-
-def _cpu_ratios(a, b, runs: int) -> dict:
-    """Alternated frames (A B A B) timed by this process's CPU time; medians and ratios."""
-    ta, tb = [], []
-    for _ in range(runs):
-        t0 = time.process_time()
-        a.render()
-        t1 = time.process_time()
-        b.render()
-        t2 = time.process_time()
-        ta.append(t1 - t0)
-        tb.append(t2 - t1)
-    ratios = [x / y for x, y in zip(ta, tb, strict=True)]
-    return {"a_ms": statistics.median(ta) * 1000, "b_ms": statistics.median(tb) * 1000,
-            "ratio_median": statistics.median(ratios), "ratio_min": min(ratios),
-            "ratio_max": max(ratios)}
 
 
 if __name__ == "__main__":

@@ -7,21 +7,16 @@ Run: .venv/bin/python benchmarks/bench_scrub.py [--runs 20] [--size 1280x800]
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 
-from _common import paired, save
+from _common import paired, save, view_arguments
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--size", default="1280x800")
-    args = parser.parse_args()
-    size = tuple(int(v) for v in args.size.split("x"))
+    args, size = view_arguments(runs=20, view=False)
 
     from hktwin.render.snapshot import select_headless_backend
 

@@ -20,10 +20,9 @@ meshes for its own camera (`render.culling`, the default) and with culling off i
 
 from __future__ import annotations
 
-import argparse
 import os
 
-from _common import paired, save
+from _common import paired, save, view_arguments
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
@@ -57,11 +56,7 @@ def rss_mb() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=8)
-    parser.add_argument("--size", default="1280x800")
-    args = parser.parse_args()
-    size = tuple(int(v) for v in args.size.split("x"))
+    args, size = view_arguments(runs=8, view=False)
 
     from hktwin.render.snapshot import select_headless_backend
 
