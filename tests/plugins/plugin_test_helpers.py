@@ -27,3 +27,47 @@ def write_plugin(site: Path, name: str, manifest: str, files: dict[str, str] | N
     (dist / "entry_points.txt").write_text(f"[hktwin.plugins]\n{name} = {package}\n",
                                            encoding="utf-8")
     return package
+
+
+BROKEN_LAYER = """
+[plugin]
+name = "brokenlayer"
+api = "1"
+[[layers]]
+name = "bad"
+model = "hkt_test_brokenlayer.code:BadLayer"
+adapter = "hkt_test_brokenlayer.code:BadAdapter"
+picker = "hkt_test_brokenlayer.code:pick"
+factory = "hkt_test_brokenlayer.code:make_layers"
+"""
+BROKEN_LAYER_CODE = """
+from dataclasses import dataclass
+
+import hktwin.plugins as hp
+
+
+@hp.evented
+@dataclass(eq=False)
+class BadLayer(hp.Layer):
+    pass
+
+
+class BadAdapter(hp.VisualAdapter):
+    def __init__(self, layer, parent, context=None):
+        super().__init__(layer, parent, context)
+        raise ZeroDivisionError("draw failed")
+
+
+def pick(layer, *ray):
+    raise KeyError("pick failed")
+
+
+def make_layers(city):
+    return [BadLayer("bad one")]
+"""
+
+
+def write_broken_layer_plugin(site: Path) -> str:
+    """Plugin `brokenlayer`: a layer "bad one" whose adapter and picker raise (draw failed,
+    pick failed), for the tests of failure isolation headless and in the window."""
+    return write_plugin(site, "brokenlayer", BROKEN_LAYER, {"code.py": BROKEN_LAYER_CODE})

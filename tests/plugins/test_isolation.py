@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from plugin_test_helpers import write_plugin
+from plugin_test_helpers import write_broken_layer_plugin, write_plugin
 
 import hktwin.plugins as hp
 from hktwin.core import settings
@@ -178,50 +178,12 @@ def test_a_feed_source_that_is_not_one_is_refused(site, fresh):
     assert hp.registry().plugin("notafeed").stage == "registration"
 
 
-BROKEN_LAYER = """
-[plugin]
-name = "brokenlayer"
-api = "1"
-[[layers]]
-name = "bad"
-model = "hkt_test_brokenlayer.code:BadLayer"
-adapter = "hkt_test_brokenlayer.code:BadAdapter"
-picker = "hkt_test_brokenlayer.code:pick"
-factory = "hkt_test_brokenlayer.code:make_layers"
-"""
-BROKEN_LAYER_CODE = """
-from dataclasses import dataclass
-
-import hktwin.plugins as hp
-
-
-@hp.evented
-@dataclass(eq=False)
-class BadLayer(hp.Layer):
-    pass
-
-
-class BadAdapter(hp.VisualAdapter):
-    def __init__(self, layer, parent, context=None):
-        super().__init__(layer, parent, context)
-        raise ZeroDivisionError("draw failed")
-
-
-def pick(layer, *ray):
-    raise KeyError("pick failed")
-
-
-def make_layers(city):
-    return [BadLayer("bad one")]
-"""
-
-
 def test_a_failing_adapter_draws_nothing_and_disables_its_plugin(site, fresh):
     from vispy import scene
 
     from hktwin.render.adapters import VisualAdapter, adapter_for
 
-    write_plugin(site, "brokenlayer", BROKEN_LAYER, {"code.py": BROKEN_LAYER_CODE})
+    write_broken_layer_plugin(site)
     reg = fresh()
     layer_type = reg.contribution("layers", "bad").load("model")
     layer = layer_type("bad one")
@@ -234,7 +196,7 @@ def test_a_failing_adapter_draws_nothing_and_disables_its_plugin(site, fresh):
 
 
 def test_a_failing_picker_answers_nothing_and_disables_its_plugin(site, fresh):
-    write_plugin(site, "brokenlayer", BROKEN_LAYER, {"code.py": BROKEN_LAYER_CODE})
+    write_broken_layer_plugin(site)
     reg = fresh()
     layer = reg.contribution("layers", "bad").load("model")("bad one")
     assert hp.pick_layer(layer, np.zeros(3), np.ones(3)) is None
@@ -256,7 +218,7 @@ def test_a_failing_layer_factory_leaves_the_other_layers(site, fresh):
         factory = "hkt_test_badfactory.code:not_layers"
         """, {"code.py": "def make_layers(city):\n    raise MemoryError('too big')\n"
                          "def not_layers(city):\n    return ['a string']\n"})
-    write_plugin(site, "brokenlayer", BROKEN_LAYER, {"code.py": BROKEN_LAYER_CODE})
+    write_broken_layer_plugin(site)
     reg = fresh()
     made = hp.city_layers(city=None)
     assert "bad one" in [layer.name for layer in made]  # the healthy factory still ran

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from plugin_test_helpers import write_plugin
+from plugin_test_helpers import write_broken_layer_plugin, write_plugin
 
 pytestmark = pytest.mark.gui
 if not os.environ.get("DISPLAY") and shutil.which("Xvfb") is None:
@@ -102,39 +102,6 @@ def test_the_window_shows_the_example_plugins(qtbot, monkeypatch, tmp_path):
         reset_registry(old)
 
 
-BROKEN_DRAW = """
-[plugin]
-name = "brokendraw"
-api = "1"
-[[layers]]
-name = "bad"
-model = "hkt_test_brokendraw.code:BadLayer"
-adapter = "hkt_test_brokendraw.code:BadAdapter"
-factory = "hkt_test_brokendraw.code:make_layers"
-"""
-BROKEN_DRAW_CODE = """
-from dataclasses import dataclass
-
-import hktwin.plugins as hp
-
-
-@hp.evented
-@dataclass(eq=False)
-class BadLayer(hp.Layer):
-    pass
-
-
-class BadAdapter(hp.VisualAdapter):
-    def __init__(self, layer, parent, context=None):
-        super().__init__(layer, parent, context)
-        raise ZeroDivisionError("the plugin cannot draw")
-
-
-def make_layers(city):
-    return [BadLayer("Broken plugin layer")]
-"""
-
-
 def test_a_plugin_that_cannot_draw_is_reported_and_the_window_carries_on(
         qtbot, site, fresh, tiny_pack):
     import vispy
@@ -142,7 +109,7 @@ def test_a_plugin_that_cannot_draw_is_reported_and_the_window_carries_on(
     vispy.use("pyside6")
     from hktwin.ui.main_window import MainWindow
 
-    write_plugin(site, "brokendraw", BROKEN_DRAW, {"code.py": BROKEN_DRAW_CODE})
+    write_broken_layer_plugin(site)
     reg = fresh()
     win = MainWindow()
     qtbot.addWidget(win)
@@ -151,10 +118,10 @@ def test_a_plugin_that_cannot_draw_is_reported_and_the_window_carries_on(
     win.show()
     qtbot.waitExposed(win)
     win.load_pack(tiny_pack)
-    qtbot.waitUntil(lambda: win.twin.layers.get("Broken plugin layer") is not None
+    qtbot.waitUntil(lambda: win.twin.layers.get("bad one") is not None
                     and not win.session.loading, timeout=60_000)
-    assert reg.plugin("brokendraw").stage == "draw"
-    assert any("Plugin 'brokendraw' failed (draw)" in s for s in said)
+    assert reg.plugin("brokenlayer").stage == "draw"
+    assert any("Plugin 'brokenlayer' failed (draw)" in s for s in said)
     image = win.canvas.render()  # the rest of the city still draws
     assert image.shape[0] > 0 and image[..., :3].std() > 5
     assert win.twin.layers.get("Buildings") is not None
