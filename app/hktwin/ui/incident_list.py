@@ -33,6 +33,7 @@ class IncidentList(QWidget):
         super().__init__(parent)
         self.session = session
         self.incidents: list = []
+        self._filled_from: Any = None  # the forecaster whose scan the table shows
         self.note = QLabel(NONE_BOUND)
         self.note.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -61,21 +62,22 @@ class IncidentList(QWidget):
         return next(iter(self.session.twin.layers.of_type(TrafficLayer)), None)
 
     def refresh(self) -> None:
-        """Fill the table once the forecaster's scan is ready."""
+        """Fill the table once the bound forecaster's scan is ready (again for a new one)."""
         forecaster = self._forecaster()
-        found = None if forecaster is None else getattr(forecaster, "incidents", lambda: None)()
         if forecaster is None:
+            self._filled_from = None
+            self.incidents = []
             self.note.setText(NONE_BOUND)
             self.table.setRowCount(0)
             return
+        if forecaster is self._filled_from:
+            return
+        found = getattr(forecaster, "incidents", lambda: None)()
         if found is None:
             self.note.setText(WAITING)
             return
-        if found is not self.incidents and [i.start for i in found] != \
-                [i.start for i in self.incidents]:
-            self._fill(found)
-        elif not self.table.rowCount() and not found:
-            self.note.setText("No unusual congestion on the recorded day")
+        self._filled_from = forecaster
+        self._fill(found)
 
     def _fill(self, incidents: list) -> None:
         self.incidents = incidents
@@ -94,7 +96,8 @@ class IncidentList(QWidget):
         self._mark_active()
         self.note.setText(f"{len(incidents)} incidents flagged by the AI on the recorded day "
                           "(speed below the forecast band for several updates); click one to "
-                          "go there")
+                          "go there" if incidents else
+                          "No unusual congestion on the recorded day")
 
     def _mark_active(self, *_: object, when: int | None = None) -> None:
         """Bold the incidents under way at the clock's time (`when` = 0: all of them)."""
